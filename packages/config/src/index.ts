@@ -1,0 +1,153 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { isIP } from 'node:net';
+import { join, resolve } from 'node:path';
+import { parseDuration, parseDurationList, parseSize } from '@hookline/core';
+
+/** Everything the processes read from the environment, parsed and validated once at start. */
+export interface Config {
+  port: number;
+  host: string;
+  dataDir: string;
+  databaseUrl: string | undefined;
+  redisUrl: string | undefined;
+  publicUrl: string;
+  secretKey: Buffer;
+  retryScheduleMs: number[];
+  deliveryTimeoutMs: number;
+  maxBodyBytes: number;
+  allowPrivateDestinations: boolean;
+  /** How often the sweeper looks for due deliveries that are not queued. */
+  sweepIntervalMs: number;
+  /** Prefix for every Redis key (BullMQ queues), so several deployments or tests share one Redis. */
+  redisPrefix: string;
+  /** Deliveries in flight at once per worker process. */
+  workerConcurrency: number;
+  logLevel: string;
+}
+
+/** A configuration problem: the message is the one line printed before exiting. */
+export class ConfigError extends Error {}
+
+type Env = Record<string, string | undefined>;
+
+function read<T>(env: Env, name: string, fallback: T, parse: (raw: string) => T): T {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  try {
+    return parse(raw);
+  } catch (err) {
+    throw new ConfigError(`${name}: ${(err as Error).message}`);
+  }
+}
+
+function parsePort(raw: string): number {
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`"${raw}" is not a port (0-65535)`);
+  return n;
+}
+
+function parseBool(raw: string): boolean {
+  if (/^(1|true|yes|on)$/i.test(raw)) return true;
+  if (/^(0|false|no|off)$/i.test(raw)) return false;
+  throw new Error(`"${raw}" is not a boolean (use true or false)`);
+}
+
+function parseUrl(protocols: string[]) {
+  return (raw: string): string => {
+    let url: URL;
+    try {
+      url = new URL(raw);
+    } catch {
+      throw new Error(`"${redactUrl(raw)}" is not a URL`);
+    }
+    if (!protocols.includes(url.protocol)) {
+      throw new Error(`must start with ${protocols.map((p) => `${p}//`).join(' or ')}`);
+    }
+    return raw;
+  };
+}
+
+/** Never print a password that sits in a connection string. */
+function redactUrl(raw: string): string {
+  return raw.replace(/\/\/([^:/@]+):[^@]*@/, '//$1:***@');
+}
+
+function parseSecretKey(raw: string): Buffer {
+  const key = Buffer.from(raw, 'base64');
+  if (key.length !== 32) throw new Error('must be 32 random bytes, base64-encoded (openssl rand -base64 32)');
+  return key;
+}
+
+function isLoopback(host: string): boolean {
+  if (host === 'localhost') return true;
+  if (isIP(host) === 4) return host.startsWith('127.');
+  return host === '::1';
+}
+
+/** The embedded default: a key generated once into the data dir, so restarts can decrypt. */
+function embeddedSecretKey(dataDir: string): Buffer {
+  const file = join(dataDir, 'secret.key');
+  if (existsSync(file)) return parseSecretKey(readFileSync(file, 'utf8').trim());
+  mkdirSync(dataDir, { recursive: true });
+  const key = randomBytes(32);
+  writeFileSync(file, `${key.toString('base64')}\n`, { mode: 0o600 });
+  return key;
+}
+
+export function loadConfig(env: Env = process.env): Config {
+  const port = read(env, 'PORT', 8080, parsePort);
+  const host = read(env, 'HOST', '127.0.0.1', (raw) => raw);
+  const dataDir = resolve(read(env, 'HOOKLINE_DATA_DIR', './.hookline', (raw) => raw));
+  const databaseUrl = read(env, 'DATABASE_URL', undefined, parseUrl(['postgres:', 'postgresql:']));
+  const redisUrl = read(env, 'REDIS_URL', undefined, parseUrl(['redis:', 'rediss:']));
+  const publicUrl = read(env, 'HOOKLINE_PUBLIC_URL', `http://${host.includes(':') ? `[${host}]` : host}:${port}`, (raw) =>
+    parseUrl(['http:', 'https:'])(raw).replace(/\/+$/, ''),
+  );
+  let secretKey = read(env, 'HOOKLINE_SECRET_KEY', undefined as Buffer | undefined, parseSecretKey);
+  if (!secretKey) {
+    if (databaseUrl) {
+      throw new ConfigError('HOOKLINE_SECRET_KEY: required with DATABASE_URL (openssl rand -base64 32)');
+    }
+    secretKey = embeddedSecretKey(dataDir);
+  }
+  const retryScheduleMs = read(env, 'HOOKLINE_RETRY_SCHEDULE', parseDurationList('5s,5m,30m,2h,5h,10h,10h'), parseDurationList);
+  const deliveryTimeoutMs = read(env, 'HOOKLINE_DELIVERY_TIMEOUT', 15_000, parseDuration);
+  if (deliveryTimeoutMs <= 0) throw new ConfigError('HOOKLINE_DELIVERY_TIMEOUT: must be greater than 0');
+  const maxBodyBytes = read(env, 'HOOKLINE_MAX_BODY', 1024 * 1024, parseSize);
+  if (maxBodyBytes <= 0) throw new ConfigError('HOOKLINE_MAX_BODY: must be greater than 0');
+  const allowPrivateDestinations = read(env, 'HOOKLINE_ALLOW_PRIVATE_DESTINATIONS', isLoopback(host), parseBool);
+  const sweepIntervalMs = read(env, 'HOOKLINE_SWEEP_INTERVAL', 5_000, parseDuration);
+  const redisPrefix = read(env, 'HOOKLINE_REDIS_PREFIX', 'hookline', (raw) => {
+    if (!/^[\w.-]+$/.test(raw)) throw new Error('use letters, digits, ".", "_" or "-"');
+    return raw;
+  });
+  const workerConcurrency = read(env, 'HOOKLINE_WORKER_CONCURRENCY', 50, (raw) => {
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < 1 || n > 1000) throw new Error(`"${raw}" is not a whole number from 1 to 1000`);
+    return n;
+  });
+  const logLevel = read(env, 'LOG_LEVEL', 'info', (raw) => {
+    if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(raw)) {
+      throw new Error('use fatal, error, warn, info, debug, trace or silent');
+    }
+    return raw;
+  });
+  return {
+    port,
+    host,
+    dataDir,
+    databaseUrl,
+    redisUrl,
+    publicUrl,
+    secretKey,
+    retryScheduleMs,
+    deliveryTimeoutMs,
+    maxBodyBytes,
+    allowPrivateDestinations,
+    sweepIntervalMs,
+    redisPrefix,
+    workerConcurrency,
+    logLevel,
+  };
+}

@@ -1,0 +1,51 @@
+import { randomBytes } from 'node:crypto';
+
+/**
+ * Public ids are prefixed and time-sortable (a ULID body: 48-bit milliseconds, 80 random
+ * bits, Crockford base32), so `ORDER BY id DESC` is newest-first and makes a stable cursor.
+ * The prefix says what kind of thing an id names; a wrong prefix is a 404 at the edge.
+ */
+export const ID_PREFIXES = {
+  tenant: 'ten',
+  user: 'usr',
+  apiKey: 'key',
+  source: 'src',
+  destination: 'dst',
+  request: 'req',
+  event: 'evt',
+  delivery: 'dlv',
+  attempt: 'att',
+} as const;
+
+export type IdKind = keyof typeof ID_PREFIXES;
+
+const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
+
+export function ulid(now = Date.now()): string {
+  let time = '';
+  let t = now;
+  for (let i = 0; i < 10; i++) {
+    time = CROCKFORD[t % 32] + time;
+    t = Math.floor(t / 32);
+  }
+  const bytes = randomBytes(16);
+  let rand = '';
+  for (let i = 0; i < 16; i++) rand += CROCKFORD[(bytes[i] as number) % 32];
+  return time + rand;
+}
+
+export function newId(kind: IdKind, now?: number): string {
+  return `${ID_PREFIXES[kind]}_${ulid(now)}`;
+}
+
+const ID_SHAPE = /^[a-z]{3}_[0-9A-HJKMNP-TV-Z]{26}$/;
+
+/** True when `id` is well formed and of the given kind. */
+export function isId(kind: IdKind, id: string): boolean {
+  return id.startsWith(`${ID_PREFIXES[kind]}_`) && ID_SHAPE.test(id);
+}
+
+/** An unguessable url-safe token (used for ingest keys and API keys). */
+export function randomToken(bytes = 24): string {
+  return randomBytes(bytes).toString('base64url');
+}

@@ -1,0 +1,40 @@
+import type { Insertable } from 'kysely';
+import type { Db } from '../database.ts';
+import type { DestinationTable } from '../tables.ts';
+import { type Page, pageOf } from './pagination.ts';
+
+export function insertDestination(db: Db, destination: Insertable<DestinationTable>) {
+  return db.insertInto('destinations').values(destination).returningAll().executeTakeFirstOrThrow();
+}
+
+export function getDestination(db: Db, tenantId: string, id: string) {
+  return db.selectFrom('destinations').selectAll().where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst();
+}
+
+export async function listDestinations(db: Db, tenantId: string, page: Page & { sourceId?: string | undefined }) {
+  let q = db.selectFrom('destinations').selectAll().where('tenant_id', '=', tenantId);
+  if (page.sourceId) q = q.where('source_id', '=', page.sourceId);
+  if (page.cursor) q = q.where('id', '<', page.cursor);
+  return pageOf(
+    await q
+      .orderBy('id', 'desc')
+      .limit(page.limit + 1)
+      .execute(),
+    page.limit,
+  );
+}
+
+/** The delivery worker's read: no tenant filter needed, the id came from a tenant-scoped row. */
+export function getDestinationById(db: Db, id: string) {
+  return db.selectFrom('destinations').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+/** Destinations of these sources, for fanning events out at ingest. */
+export function listDestinationsForSources(db: Db, sourceIds: string[]) {
+  if (sourceIds.length === 0) return Promise.resolve([]);
+  return db
+    .selectFrom('destinations')
+    .select(['id', 'source_id', 'tenant_id', 'event_types'])
+    .where('source_id', 'in', sourceIds)
+    .execute();
+}

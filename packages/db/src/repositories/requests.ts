@@ -1,0 +1,45 @@
+import type { Db } from '../database.ts';
+import type { NewRequest, RequestOutcome } from '../tables.ts';
+import { type Page, pageOf } from './pagination.ts';
+
+export async function insertRequest(db: Db, request: NewRequest) {
+  await db.insertInto('requests').values(request).execute();
+}
+
+export async function listRequests(
+  db: Db,
+  tenantId: string,
+  page: Page & { sourceId?: string | undefined; outcome?: RequestOutcome | undefined },
+) {
+  let q = db
+    .selectFrom('requests')
+    .select([
+      'id',
+      'source_id',
+      'received_at',
+      'method',
+      'headers',
+      'body_bytes',
+      'remote_ip',
+      'outcome',
+      'reason',
+      'detail',
+      'status_code',
+      'event_id',
+    ])
+    .where('tenant_id', '=', tenantId);
+  if (page.sourceId) q = q.where('source_id', '=', page.sourceId);
+  if (page.outcome) q = q.where('outcome', '=', page.outcome);
+  if (page.cursor) q = q.where('id', '<', page.cursor);
+  return pageOf(
+    await q
+      .orderBy('id', 'desc')
+      .limit(page.limit + 1)
+      .execute(),
+    page.limit,
+  );
+}
+
+export function getRequest(db: Db, tenantId: string, id: string) {
+  return db.selectFrom('requests').selectAll().where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst();
+}

@@ -1,0 +1,150 @@
+import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
+
+type CreatedAt = ColumnType<Date, Date | string | undefined, never>;
+type Timestamp = ColumnType<Date, Date | string, Date | string>;
+type NullableTimestamp = ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+type Json<T> = ColumnType<T, string, string>;
+
+export interface TenantTable {
+  id: string;
+  name: string;
+  created_at: CreatedAt;
+}
+
+export interface UserTable {
+  id: string;
+  tenant_id: string;
+  email: string;
+  password_hash: string;
+  created_at: CreatedAt;
+}
+
+export interface ApiKeyTable {
+  id: string;
+  tenant_id: string;
+  name: string;
+  prefix: string;
+  key_hash: string;
+  created_at: CreatedAt;
+  last_used_at: NullableTimestamp;
+  revoked_at: NullableTimestamp;
+}
+
+export interface SourceTable {
+  id: string;
+  tenant_id: string;
+  name: string;
+  provider: string;
+  ingest_key: string;
+  secret_sealed: string;
+  previous_secret_sealed: string | null;
+  previous_secret_expires_at: NullableTimestamp;
+  settings: Json<Record<string, unknown>>;
+  created_at: CreatedAt;
+  updated_at: Generated<Date>;
+}
+
+export interface DestinationTable {
+  id: string;
+  tenant_id: string;
+  source_id: string;
+  url: string;
+  event_types: Json<string[] | null> | null;
+  secret_sealed: string;
+  previous_secret_sealed: string | null;
+  previous_secret_expires_at: NullableTimestamp;
+  paused_at: NullableTimestamp;
+  created_at: CreatedAt;
+  updated_at: Generated<Date>;
+}
+
+export type RequestOutcome = 'accepted' | 'duplicate' | 'probe' | 'rejected';
+
+export interface RequestTable {
+  id: string;
+  tenant_id: string | null;
+  source_id: string | null;
+  ingest_key: string;
+  received_at: Timestamp;
+  method: string;
+  headers: Json<Record<string, string>>;
+  body: Uint8Array | null;
+  body_bytes: number;
+  remote_ip: string | null;
+  outcome: RequestOutcome;
+  reason: string | null;
+  /** Human words for a rejection, e.g. which part of the signature check failed. */
+  detail: string | null;
+  status_code: number;
+  event_id: string | null;
+}
+
+export interface EventTable {
+  id: string;
+  tenant_id: string;
+  source_id: string;
+  request_id: string;
+  type: string;
+  provider: string;
+  provider_event_id: string;
+  provider_event_type: string;
+  occurred_at: NullableTimestamp;
+  received_at: Timestamp;
+  payload: string;
+}
+
+export type DeliveryStatus = 'pending' | 'succeeded' | 'failed';
+
+export interface DeliveryTable {
+  id: string;
+  tenant_id: string;
+  event_id: string;
+  destination_id: string;
+  status: DeliveryStatus;
+  attempt_count: Generated<number>;
+  next_attempt_at: NullableTimestamp;
+  locked_until: NullableTimestamp;
+  last_attempt_at: NullableTimestamp;
+  created_at: CreatedAt;
+  updated_at: Generated<Date>;
+}
+
+export interface AttemptTable {
+  id: string;
+  tenant_id: string;
+  delivery_id: string;
+  event_id: string;
+  number: number;
+  status_code: number | null;
+  error: string | null;
+  duration_ms: number;
+  response_excerpt: string | null;
+  created_at: CreatedAt;
+}
+
+export interface Database {
+  tenants: TenantTable;
+  users: UserTable;
+  api_keys: ApiKeyTable;
+  sources: SourceTable;
+  destinations: DestinationTable;
+  requests: RequestTable;
+  events: EventTable;
+  deliveries: DeliveryTable;
+  attempts: AttemptTable;
+}
+
+export type Tenant = Selectable<TenantTable>;
+export type User = Selectable<UserTable>;
+export type ApiKey = Selectable<ApiKeyTable>;
+export type Source = Selectable<SourceTable>;
+export type Destination = Selectable<DestinationTable>;
+export type RequestRow = Selectable<RequestTable>;
+export type NewRequest = Insertable<RequestTable>;
+export type EventRow = Selectable<EventTable>;
+export type NewEvent = Insertable<EventTable>;
+export type Delivery = Selectable<DeliveryTable>;
+export type NewDelivery = Insertable<DeliveryTable>;
+export type DeliveryUpdate = Updateable<DeliveryTable>;
+export type Attempt = Selectable<AttemptTable>;
+export type NewAttempt = Insertable<AttemptTable>;

@@ -1,0 +1,51 @@
+/** Request headers as ingest sees them: lower-case names, one string value each. */
+export type HeaderMap = Readonly<Record<string, string | undefined>>;
+
+export interface VerifyRequest {
+  /** The raw body, byte for byte as received. */
+  body: Buffer;
+  headers: HeaderMap;
+  /** Every secret valid now: the current one first, then one in its rotation grace period. */
+  secrets: readonly string[];
+  /** Injectable clock (ms since epoch), so tests pin time instead of sleeping. */
+  nowMs: number;
+}
+
+export type VerifyResult = { ok: true } | { ok: false; detail: string };
+
+export interface ObjectRef {
+  type: string;
+  id: string | null;
+}
+
+export interface EnvironmentRef {
+  id: string | null;
+  name: string | null;
+}
+
+/** What a provider extracts from one verified, parsed payload. */
+export interface ProviderEvent {
+  /** Canonical type (Mux's vocabulary for video events; the provider's own otherwise). */
+  type: string;
+  providerEventId: string;
+  providerEventType: string;
+  occurredAt: string | null;
+  object: ObjectRef | null;
+  environment: EnvironmentRef | null;
+  /** The provider's data member as its exact source text (`null` when absent). */
+  dataJson: string;
+}
+
+export interface Provider {
+  id: string;
+  displayName: string;
+  /** Checks the signature over the raw bytes, in constant time. */
+  verify(request: VerifyRequest): VerifyResult;
+  /** A provider's unsigned reachability check (FastPix posts `{}` when a URL is added). */
+  isProbe?(body: Buffer, headers: HeaderMap): boolean;
+  /**
+   * Maps the payload onto the normalized fields. `members` holds the exact source text of
+   * each top-level member of the body; `parsed` is the same body parsed.
+   */
+  normalize(parsed: Record<string, unknown>, members: Map<string, string>, headers: HeaderMap, body: Buffer): ProviderEvent;
+}

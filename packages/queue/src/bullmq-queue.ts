@@ -1,0 +1,76 @@
+import { Queue, Worker } from 'bullmq';
+import { Redis } from 'ioredis';
+import { type DeliveryHandler, type DeliveryJob, type DeliveryQueue, jobId } from './types.ts';
+
+const QUEUE_NAME = 'deliveries';
+
+export interface BullMqOptions {
+  redisUrl: string;
+  prefix: string;
+  onError?: (err: Error) => void;
+}
+
+/**
+ * BullMQ on Redis for scale mode. Producers fail fast (no offline queue: an enqueue while
+ * Redis is down rejects at once and the sweeper re-enqueues later); the worker's
+ * connection retries forever (`maxRetriesPerRequest: null`), as BullMQ requires.
+ */
+export class BullMqQueue implements DeliveryQueue {
+  readonly kind = 'bullmq' as const;
+  readonly #options: BullMqOptions;
+  readonly #producer: Redis;
+  readonly #queue: Queue;
+  #worker: Worker | undefined;
+  #workerConnection: Redis | undefined;
+
+  constructor(options: BullMqOptions) {
+    this.#options = options;
+    this.#producer = new Redis(options.redisUrl, { maxRetriesPerRequest: 1, enableOfflineQueue: false });
+    this.#producer.on('error', (err) => options.onError?.(err));
+    this.#queue = new Queue(QUEUE_NAME, { connection: this.#producer, prefix: options.prefix });
+    this.#queue.on('error', (err) => options.onError?.(err));
+  }
+
+  async enqueue(jobs: readonly DeliveryJob[]): Promise<void> {
+    if (jobs.length === 0) return;
+    const now = Date.now();
+    await this.#queue.addBulk(
+      jobs.map((job) => ({
+        name: 'deliver',
+        data: { deliveryId: job.deliveryId },
+        opts: {
+          jobId: jobId(job),
+          delay: Math.max(0, job.runAt.getTime() - now),
+          removeOnComplete: true,
+          removeOnFail: true,
+        },
+      })),
+    );
+  }
+
+  consume(handler: DeliveryHandler, concurrency: number): void {
+    const connection = new Redis(this.#options.redisUrl, { maxRetriesPerRequest: null });
+    this.#workerConnection = connection;
+    connection.on('error', (err) => this.#options.onError?.(err));
+    this.#worker = new Worker(
+      QUEUE_NAME,
+      async (job) => {
+        await handler((job.data as { deliveryId: string }).deliveryId);
+      },
+      { connection, prefix: this.#options.prefix, concurrency },
+    );
+    this.#worker.on('error', (err) => this.#options.onError?.(err));
+  }
+
+  async ping(): Promise<void> {
+    await this.#producer.ping();
+  }
+
+  async close(): Promise<void> {
+    // Waits for jobs in flight, so a SIGTERM never abandons an attempt half-recorded.
+    await this.#worker?.close();
+    this.#workerConnection?.disconnect();
+    await this.#queue.close();
+    this.#producer.disconnect();
+  }
+}

@@ -1,0 +1,28 @@
+/**
+ * The queue only schedules: a job names a delivery and when it is due, nothing more.
+ * The database is the truth about every delivery, so a lost job (Redis flushed, process
+ * killed) costs a little latency until the sweeper re-enqueues it, never an event.
+ */
+export interface DeliveryJob {
+  deliveryId: string;
+  runAt: Date;
+}
+
+export type DeliveryHandler = (deliveryId: string) => Promise<void>;
+
+export interface DeliveryQueue {
+  readonly kind: 'memory' | 'bullmq';
+  /**
+   * Idempotent per (delivery, runAt): enqueueing the same pair twice schedules one job.
+   * Rejects when the backend is unreachable; callers may ignore that, the sweeper covers it.
+   */
+  enqueue(jobs: readonly DeliveryJob[]): Promise<void>;
+  /** Starts handing due jobs to `handler`, at most `concurrency` at once. */
+  consume(handler: DeliveryHandler, concurrency: number): void;
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export function jobId(job: DeliveryJob): string {
+  return `${job.deliveryId}-${job.runAt.getTime()}`;
+}

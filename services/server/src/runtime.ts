@@ -1,0 +1,113 @@
+import { apiRoutes, healthRoutes, installErrorHandling } from '@hookline/api';
+import type { Config } from '@hookline/config';
+import { SecretBox } from '@hookline/core';
+import { type DatabaseHandle, openDatabase } from '@hookline/db';
+import { type DeliveryQueue, openQueue } from '@hookline/queue';
+import { Ingestor, ingestRoutes } from '@hookline/relay';
+import { DeliveryWorker, HttpAttempts, Sweeper } from '@hookline/worker';
+import Fastify, { type FastifyInstance } from 'fastify';
+
+export const ROLES = ['relay', 'api', 'worker'] as const;
+export type Role = (typeof ROLES)[number];
+
+export interface Hookline {
+  app: FastifyInstance;
+  url: string;
+  database: DatabaseHandle;
+  queue: DeliveryQueue;
+  close(): Promise<void>;
+}
+
+/** Never let a secret reach the logs, whatever a log call is handed. */
+const REDACT = [
+  'req.headers.authorization',
+  'req.headers.cookie',
+  '*.secret',
+  '*.password',
+  '*.signing_secret',
+  '*.api_key',
+  '*.secret_sealed',
+  '*.previous_secret_sealed',
+];
+
+/**
+ * Starts the given roles in this process: `relay` (ingest), `api` (tenant API) and
+ * `worker` (delivery and sweeper). All three together run on embedded storage; any
+ * other split needs PostgreSQL and Redis, which the roles share.
+ */
+export async function startHookline(config: Config, roles: ReadonlySet<Role>): Promise<Hookline> {
+  const all = ROLES.every((r) => roles.has(r));
+  if (!all && (!config.databaseUrl || !config.redisUrl)) {
+    throw new Error('running roles separately needs DATABASE_URL and REDIS_URL (shared by every role)');
+  }
+  const app = Fastify({
+    logger: { level: config.logLevel, redact: { paths: REDACT, censor: '[redacted]' } },
+    // Providers give up after a few seconds; never hold a connection longer than that.
+    requestTimeout: 30_000,
+    bodyLimit: 1024 * 1024,
+  });
+  const log = app.log;
+  const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  const queue = openQueue({
+    redisUrl: config.redisUrl,
+    prefix: config.redisPrefix,
+    onError: (err) => log.warn({ err: err.message }, 'queue connection error'),
+  });
+  const secrets = new SecretBox(config.secretKey);
+  const { db } = database;
+
+  installErrorHandling(app);
+  await app.register(healthRoutes, { db, queue });
+
+  if (roles.has('relay')) {
+    const ingestor = new Ingestor({
+      db,
+      queue,
+      secrets,
+      log,
+      maxBodyBytes: config.maxBodyBytes,
+      maxConcurrentCommits: database.kind === 'pglite' ? 1 : 4,
+    });
+    await app.register(ingestRoutes, { ingestor, maxBodyBytes: config.maxBodyBytes });
+  }
+  if (roles.has('api')) {
+    await app.register(apiRoutes, {
+      db,
+      queue,
+      secrets,
+      publicUrl: config.publicUrl,
+      allowPrivateDestinations: config.allowPrivateDestinations,
+    });
+  }
+  let sweeper: Sweeper | undefined;
+  let http: HttpAttempts | undefined;
+  if (roles.has('worker')) {
+    http = new HttpAttempts({ allowPrivateDestinations: config.allowPrivateDestinations });
+    const worker = new DeliveryWorker({
+      db,
+      queue,
+      secrets,
+      http,
+      log,
+      retryScheduleMs: config.retryScheduleMs,
+      deliveryTimeoutMs: config.deliveryTimeoutMs,
+    });
+    queue.consume(worker.handle, config.workerConcurrency);
+    sweeper = new Sweeper({ db, queue, log, intervalMs: config.sweepIntervalMs });
+    sweeper.start();
+  }
+
+  const url = await app.listen({ port: config.port, host: config.host });
+  let closing: Promise<void> | undefined;
+  const close = () => {
+    closing ??= (async () => {
+      await app.close();
+      await sweeper?.stop();
+      await queue.close();
+      await http?.close();
+      await database.close();
+    })();
+    return closing;
+  };
+  return { app, url, database, queue, close };
+}

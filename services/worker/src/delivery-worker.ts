@@ -1,0 +1,138 @@
+import { newId, type SecretBox, signStandardWebhook } from '@hookline/core';
+import {
+  type Attempt,
+  claimDelivery,
+  type Db,
+  type Delivery,
+  type DeliveryStatus,
+  getDeliveryById,
+  getDestinationById,
+  getEventById,
+  recordAttempt,
+} from '@hookline/db';
+import type { DeliveryQueue } from '@hookline/queue';
+import type { FastifyBaseLogger } from 'fastify';
+import type { HttpAttempts } from './http-attempt.ts';
+import { nextRetryDelay, parseRetryAfter } from './retry-policy.ts';
+
+export interface DeliveryWorkerDeps {
+  db: Db;
+  queue: DeliveryQueue;
+  secrets: SecretBox;
+  http: HttpAttempts;
+  log: FastifyBaseLogger;
+  retryScheduleMs: readonly number[];
+  deliveryTimeoutMs: number;
+  now?: () => number;
+  /** Told of every recorded attempt (the live stream listens here). */
+  onAttempt?: (attempt: Attempt, delivery: { id: string; status: DeliveryStatus; next_attempt_at: Date | null }) => void;
+}
+
+const USER_AGENT = 'Hookline-Webhooks/0.1';
+
+/** Makes one delivery attempt per call: claim, sign, POST, record, schedule the next. */
+export class DeliveryWorker {
+  readonly #deps: DeliveryWorkerDeps;
+  readonly #now: () => number;
+
+  constructor(deps: DeliveryWorkerDeps) {
+    this.#deps = deps;
+    this.#now = deps.now ?? Date.now;
+  }
+
+  /** The lease covers one attempt's timeout plus time to record it. */
+  get leaseMs(): number {
+    return this.#deps.deliveryTimeoutMs + 30_000;
+  }
+
+  handle = async (deliveryId: string): Promise<void> => {
+    const { db, log } = this.#deps;
+    const delivery = await claimDelivery(db, deliveryId, this.leaseMs);
+    if (!delivery) return this.#rescheduleIfEarly(deliveryId);
+    try {
+      await this.#attempt(delivery);
+    } catch (err) {
+      // The lease lapses and the sweeper retries; nothing is recorded as attempted.
+      log.error({ err, deliveryId }, 'delivery attempt could not be recorded');
+    }
+  };
+
+  async #attempt(delivery: Delivery): Promise<void> {
+    const { db, secrets, http } = this.#deps;
+    const [event, destination] = await Promise.all([getEventById(db, delivery.event_id), getDestinationById(db, delivery.destination_id)]);
+    // Cascading deletes remove deliveries with their event or destination; a row gone
+    // between claim and read means a delete is under way.
+    if (!event || !destination) return;
+
+    const now = this.#now();
+    const keys = [secrets.open(destination.secret_sealed)];
+    if (
+      destination.previous_secret_sealed &&
+      destination.previous_secret_expires_at &&
+      destination.previous_secret_expires_at.getTime() > now
+    ) {
+      keys.push(secrets.open(destination.previous_secret_sealed));
+    }
+    const number = delivery.attempt_count + 1;
+    const timestamp = Math.floor(now / 1000);
+    const result = await http.send({
+      url: destination.url,
+      body: event.payload,
+      timeoutMs: this.#deps.deliveryTimeoutMs,
+      headers: {
+        'content-type': 'application/json',
+        'user-agent': USER_AGENT,
+        'webhook-id': event.id,
+        'webhook-timestamp': String(timestamp),
+        'webhook-signature': signStandardWebhook(keys, event.id, timestamp, event.payload),
+        'hookline-event-type': event.type,
+        'hookline-provider': event.provider,
+        'hookline-source-id': event.source_id,
+        'hookline-attempt': String(number),
+      },
+    });
+
+    const succeeded = result.statusCode !== null && result.statusCode >= 200 && result.statusCode < 300;
+    let status: DeliveryStatus = 'succeeded';
+    let nextAttemptAt: Date | null = null;
+    if (!succeeded) {
+      const honoured = result.statusCode === 429 || result.statusCode === 503 ? parseRetryAfter(result.retryAfter, now) : null;
+      const delay = nextRetryDelay(number, this.#deps.retryScheduleMs, honoured);
+      if (delay === null) status = 'failed';
+      else {
+        status = 'pending';
+        nextAttemptAt = new Date(this.#now() + delay);
+      }
+    }
+    const attempt: Attempt = {
+      id: newId('attempt'),
+      tenant_id: delivery.tenant_id,
+      delivery_id: delivery.id,
+      event_id: delivery.event_id,
+      number,
+      status_code: result.statusCode,
+      error: result.error ?? (succeeded ? null : `HTTP ${result.statusCode}`),
+      duration_ms: result.durationMs,
+      response_excerpt: result.responseExcerpt,
+      created_at: new Date(now),
+    };
+    await recordAttempt(db, attempt, { status, nextAttemptAt });
+    this.#deps.onAttempt?.(attempt, { id: delivery.id, status, next_attempt_at: nextAttemptAt });
+    if (nextAttemptAt) this.#enqueue(delivery.id, nextAttemptAt);
+  }
+
+  /** A job that fired before its delivery was due (clock skew, a stale job) re-arms it. */
+  async #rescheduleIfEarly(deliveryId: string): Promise<void> {
+    const current = await getDeliveryById(this.#deps.db, deliveryId);
+    if (current?.status === 'pending' && current.next_attempt_at && current.next_attempt_at.getTime() > this.#now()) {
+      this.#enqueue(deliveryId, current.next_attempt_at);
+    }
+  }
+
+  #enqueue(deliveryId: string, runAt: Date) {
+    this.#deps.queue.enqueue([{ deliveryId, runAt }]).catch((err) => {
+      // Not lost: the sweeper finds due deliveries that no job carries.
+      this.#deps.log.warn({ err: (err as Error).message, deliveryId }, 'enqueue failed; the sweeper will pick it up');
+    });
+  }
+}

@@ -1,0 +1,4 @@
+export * from './delivery-worker.ts';
+export * from './http-attempt.ts';
+export * from './retry-policy.ts';
+export * from './sweeper.ts';

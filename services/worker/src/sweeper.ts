@@ -1,0 +1,48 @@
+import { type Db, listDueDeliveries } from '@hookline/db';
+import type { DeliveryQueue } from '@hookline/queue';
+import type { FastifyBaseLogger } from 'fastify';
+
+const BATCH = 500;
+
+/**
+ * Hands the queue every delivery that is due but that no job seems to carry: jobs lost
+ * with Redis, with a killed process, or never enqueued because Redis was down at ingest.
+ * Enqueueing is idempotent per (delivery, due time), so re-offering a queued job is harmless.
+ */
+export class Sweeper {
+  #timer: NodeJS.Timeout | undefined;
+  #running: Promise<void> | undefined;
+
+  constructor(private readonly deps: { db: Db; queue: DeliveryQueue; log: FastifyBaseLogger; intervalMs: number }) {}
+
+  start(): void {
+    const tick = () => {
+      this.#running = this.sweep()
+        .then(() => {})
+        .catch((err) => this.deps.log.warn({ err: (err as Error).message }, 'sweep failed; will try again'))
+        .finally(() => {
+          this.#running = undefined;
+          this.#timer = setTimeout(tick, this.deps.intervalMs);
+          this.#timer.unref();
+        });
+    };
+    this.#timer = setTimeout(tick, 0);
+    this.#timer.unref();
+  }
+
+  /** One pass; returns how many deliveries it handed to the queue. */
+  async sweep(): Promise<number> {
+    // Only deliveries overdue by a full interval: fresh ones are still on their way.
+    const due = await listDueDeliveries(this.deps.db, this.deps.intervalMs, BATCH);
+    if (due.length === 0) return 0;
+    await this.deps.queue.enqueue(due.map((d) => ({ deliveryId: d.id, runAt: d.next_attempt_at as Date })));
+    this.deps.log.info({ count: due.length }, 'sweeper re-enqueued due deliveries');
+    return due.length;
+  }
+
+  async stop(): Promise<void> {
+    clearTimeout(this.#timer);
+    await this.#running;
+    clearTimeout(this.#timer);
+  }
+}
