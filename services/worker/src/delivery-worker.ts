@@ -40,9 +40,10 @@ export class DeliveryWorker {
     this.#now = deps.now ?? Date.now;
   }
 
-  /** The lease covers one attempt's timeout plus time to record it. */
+  /** The lease covers one attempt's timeout plus time to record it (as long again, 1 s to 30 s). */
   get leaseMs(): number {
-    return this.#deps.deliveryTimeoutMs + 30_000;
+    const timeout = this.#deps.deliveryTimeoutMs;
+    return timeout + Math.max(1_000, Math.min(30_000, timeout));
   }
 
   handle = async (deliveryId: string): Promise<void> => {

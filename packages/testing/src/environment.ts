@@ -1,0 +1,33 @@
+import { createTestDatabase } from './databases.ts';
+import { type Backend, randomSecretKey, tempDir, testBackend } from './process.ts';
+import { TEST_REDIS_URL, testRedisPrefix } from './databases.ts';
+
+export interface BackendEnv {
+  backend: Backend;
+  /** Environment for a Hookline process on this backend; processes given the same env share storage. */
+  env: Record<string, string>;
+  cleanup(): Promise<void>;
+}
+
+/**
+ * Storage of the test's own on the current backend: a fresh PostgreSQL database and Redis
+ * key prefix, or a fresh embedded data directory.
+ */
+export async function backendEnv(options: { redisUrl?: string; backend?: Backend } = {}): Promise<BackendEnv> {
+  const backend = options.backend ?? testBackend();
+  if (backend === 'embedded') {
+    return { backend, env: { HOOKLINE_DATA_DIR: tempDir() }, cleanup: async () => {} };
+  }
+  const db = await createTestDatabase();
+  return {
+    backend,
+    env: {
+      HOOKLINE_DATA_DIR: tempDir(),
+      DATABASE_URL: db.url,
+      REDIS_URL: options.redisUrl ?? TEST_REDIS_URL,
+      HOOKLINE_REDIS_PREFIX: testRedisPrefix(),
+      HOOKLINE_SECRET_KEY: randomSecretKey(),
+    },
+    cleanup: () => db.drop(),
+  };
+}

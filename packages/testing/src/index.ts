@@ -1,0 +1,5 @@
+export * from './client.ts';
+export * from './databases.ts';
+export * from './environment.ts';
+export * from './process.ts';
+export * from './receiver.ts';

@@ -1,0 +1,72 @@
+import { createServer, type IncomingHttpHeaders, type ServerResponse } from 'node:http';
+
+export interface Received {
+  headers: IncomingHttpHeaders;
+  body: string;
+  at: number;
+}
+
+/** What the receiver does with the n-th request (0-based): a status, or hang until closed. */
+export type Respond = (n: number, req: Received) => { status: number; headers?: Record<string, string>; body?: string } | 'hang';
+
+/**
+ * A real HTTP destination on a spare loopback port: it records every request and answers
+ * as the test scripts it, so retries, timeouts and redirects are exercised over real HTTP.
+ */
+export async function startReceiver(respond: Respond = () => ({ status: 200 })) {
+  const received: Received[] = [];
+  const hanging = new Set<ServerResponse>();
+  const waiters: { count: number; resolve: () => void }[] = [];
+  let script = respond;
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const entry = { headers: req.headers, body: Buffer.concat(chunks).toString('utf8'), at: Date.now() };
+      const n = received.length;
+      received.push(entry);
+      for (const w of waiters.filter((w) => received.length >= w.count)) {
+        waiters.splice(waiters.indexOf(w), 1);
+        w.resolve();
+      }
+      const answer = script(n, entry);
+      if (answer === 'hang') {
+        hanging.add(res);
+        return;
+      }
+      res.writeHead(answer.status, answer.headers ?? {});
+      res.end(answer.body ?? '');
+    });
+  });
+  await new Promise<void>((res) => server.listen(0, '127.0.0.1', res));
+  const { port } = server.address() as { port: number };
+  return {
+    url: `http://127.0.0.1:${port}/hook`,
+    received,
+    /** Change how later requests are answered. */
+    respondWith(next: Respond) {
+      script = next;
+    },
+    /** Resolves once `count` requests have arrived (or rejects after `timeoutMs`). */
+    waitFor(count: number, timeoutMs = 20_000): Promise<void> {
+      if (received.length >= count) return Promise.resolve();
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`receiver got ${received.length} of ${count} requests in ${timeoutMs} ms`)), timeoutMs);
+        waiters.push({
+          count,
+          resolve: () => {
+            clearTimeout(timer);
+            resolve();
+          },
+        });
+      });
+    },
+    async close() {
+      for (const res of hanging) res.destroy();
+      server.closeAllConnections();
+      await new Promise<void>((res) => server.close(() => res()));
+    },
+  };
+}
+
+export type Receiver = Awaited<ReturnType<typeof startReceiver>>;
