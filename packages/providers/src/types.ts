@@ -9,6 +9,8 @@ export interface VerifyRequest {
   secrets: readonly string[];
   /** Injectable clock (ms since epoch), so tests pin time instead of sleeping. */
   nowMs: number;
+  /** The source's verification settings beyond the secret (see Provider.parseSettings). */
+  settings: Readonly<Record<string, unknown>>;
 }
 
 export type VerifyResult = { ok: true } | { ok: false; detail: string };
@@ -39,6 +41,13 @@ export interface ProviderEvent {
 export interface Provider {
   id: string;
   displayName: string;
+  /**
+   * Validates a source's verification options other than `secret` (a generic HMAC source's
+   * header, algorithm, encoding, template…) and returns what to store. Throws an Error whose
+   * message is shown to the tenant. Providers without options leave it out, and then any
+   * option is refused.
+   */
+  parseSettings?(input: Record<string, unknown>): Record<string, unknown>;
   /** Checks the signature over the raw bytes, in constant time. */
   verify(request: VerifyRequest): VerifyResult;
   /** A provider's unsigned reachability check (FastPix posts `{}` when a URL is added). */

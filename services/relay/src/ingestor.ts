@@ -122,7 +122,7 @@ export class Ingestor {
     }
 
     const now = this.#now();
-    const verdict = provider.verify({ body, headers: req.headers, secrets: this.#secretsOf(source, now), nowMs: now });
+    const verdict = provider.verify({ body, headers: req.headers, secrets: this.#secretsOf(source, now), nowMs: now, settings: source.settings });
     if (!verdict.ok) return reject('verification_failed', 'verification_failed', 401, verdict.detail);
 
     let text: string;

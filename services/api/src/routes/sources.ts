@@ -21,7 +21,8 @@ const CreateSource = Type.Object(
   {
     name: Type.String({ minLength: 1, maxLength: 200 }),
     provider: Type.String({ minLength: 1, maxLength: 50 }),
-    verification: Type.Object({ secret: Type.String({ minLength: 1, maxLength: 1000 }) }, { additionalProperties: false }),
+    // `secret`, plus whatever options the provider takes (Provider.parseSettings).
+    verification: Type.Object({ secret: Type.String({ minLength: 1, maxLength: 1000 }) }, { additionalProperties: true, maxProperties: 20 }),
   },
   { additionalProperties: false },
 );
@@ -29,8 +30,20 @@ const CreateSource = Type.Object(
 export const sourceRoutes: FastifyPluginAsyncTypebox<ApiDeps> = async (app, deps) => {
   app.post('/v1/sources', { schema: { body: CreateSource, response: { 201: SourceSchema } } }, async (request, reply) => {
     const { name, provider, verification } = request.body;
-    if (!PROVIDERS.has(provider)) {
+    const impl = PROVIDERS.get(provider);
+    if (!impl) {
       throw new ApiError(400, 'unknown_provider', `unknown provider "${provider}"; use one of ${[...PROVIDERS.keys()].join(', ')}`);
+    }
+    const { secret, ...options } = verification;
+    let settings: Record<string, unknown> = {};
+    if (impl.parseSettings) {
+      try {
+        settings = impl.parseSettings(options);
+      } catch (err) {
+        throw new ApiError(400, 'invalid_verification', (err as Error).message);
+      }
+    } else if (Object.keys(options).length > 0) {
+      throw new ApiError(400, 'invalid_verification', `${impl.displayName} sources take only verification.secret`);
     }
     const source = await insertSource(deps.db, {
       id: newId('source'),
@@ -38,8 +51,8 @@ export const sourceRoutes: FastifyPluginAsyncTypebox<ApiDeps> = async (app, deps
       name,
       provider,
       ingest_key: randomToken(24),
-      secret_sealed: deps.secrets.seal(verification.secret),
-      settings: '{}',
+      secret_sealed: deps.secrets.seal(secret),
+      settings: JSON.stringify(settings),
     });
     return reply.code(201).send(sourceView(source, deps.publicUrl));
   });
