@@ -1,0 +1,32 @@
+import { describe, expect, it } from 'vitest';
+import { GroupCommit } from './group-commit.ts';
+
+describe('GroupCommit', () => {
+  it('commits alone when idle and groups writes that arrive during a commit', async () => {
+    const batches: number[][] = [];
+    const committer = new GroupCommit<number, number>(
+      async (items) => {
+        batches.push(items);
+        await new Promise((r) => setTimeout(r, 20));
+        return items.map((i) => i * 2);
+      },
+      { maxBatch: 100, maxInFlight: 1 },
+    );
+    const results = await Promise.all([1, 2, 3, 4, 5].map((i) => committer.submit(i)));
+    expect(results).toEqual([2, 4, 6, 8, 10]);
+    expect(batches).toEqual([[1], [2, 3, 4, 5]]);
+  });
+
+  it('retries a failed batch one write at a time so one bad write fails alone', async () => {
+    const committer = new GroupCommit<number, number>(
+      async (items) => {
+        await new Promise((r) => setTimeout(r, 5));
+        if (items.includes(3)) throw new Error('bad write');
+        return items;
+      },
+      { maxBatch: 100, maxInFlight: 1 },
+    );
+    const results = await Promise.allSettled([1, 2, 3, 4].map((i) => committer.submit(i)));
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled', 'rejected', 'fulfilled']);
+  });
+});
