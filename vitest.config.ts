@@ -12,7 +12,10 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 90_000,
     projects: [
-      { extends: true, test: { name: 'unit', include: ['packages/*/src/**/*.test.ts', 'services/*/src/**/*.test.ts', 'sdk/js/test/**/*.test.ts'] } },
+      {
+        extends: true,
+        test: { name: 'unit', include: ['packages/*/src/**/*.test.ts', 'services/*/src/**/*.test.ts', 'sdk/js/test/**/*.test.ts'] },
+      },
       { extends: true, test: { name: 'postgres', include: integration, env: { HOOKLINE_TEST_BACKEND: 'postgres' } } },
       { extends: true, test: { name: 'embedded', include: integration, env: { HOOKLINE_TEST_BACKEND: 'embedded' } } },
     ],

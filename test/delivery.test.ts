@@ -1,4 +1,14 @@
-import { type BackendEnv, backendEnv, type HooklineProcess, muxSignature, type Receiver, sendWebhook, signUp, startHooklineProcess, startReceiver } from '@hookline/testing';
+import {
+  type BackendEnv,
+  backendEnv,
+  type HooklineProcess,
+  muxSignature,
+  type Receiver,
+  sendWebhook,
+  signUp,
+  startHooklineProcess,
+  startReceiver,
+} from '@hookline/testing';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMuxSource, freshMuxEvent, MUX_SECRET } from './helpers.ts';

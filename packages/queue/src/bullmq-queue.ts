@@ -57,7 +57,16 @@ export class BullMqQueue implements DeliveryQueue {
       async (job) => {
         await handler((job.data as { deliveryId: string }).deliveryId);
       },
-      { connection, prefix: this.#options.prefix, concurrency },
+      {
+        connection,
+        prefix: this.#options.prefix,
+        concurrency,
+        // A job taken by a worker that then died stays "active" until its lock expires and
+        // the stall check hands it back. The lock is renewed every 5 s while the job runs,
+        // so a short lock only shortens recovery after a crash (BullMQ's default is 30 s).
+        lockDuration: 10_000,
+        stalledInterval: 5_000,
+      },
     );
     this.#worker.on('error', (err) => this.#options.onError?.(err));
   }

@@ -6,6 +6,12 @@
 export interface DeliveryJob {
   deliveryId: string;
   runAt: Date;
+  /**
+   * Set by the sweeper when an attempt's lease lapsed (its worker died mid-attempt). The
+   * dead worker's job may still sit in the queue as active until the backend notices, so
+   * the recovery job needs an id of its own.
+   */
+  lapsedLease?: Date | null;
 }
 
 export type DeliveryHandler = (deliveryId: string) => Promise<void>;
@@ -24,5 +30,6 @@ export interface DeliveryQueue {
 }
 
 export function jobId(job: DeliveryJob): string {
-  return `${job.deliveryId}-${job.runAt.getTime()}`;
+  const base = `${job.deliveryId}-${job.runAt.getTime()}`;
+  return job.lapsedLease ? `${base}-r${job.lapsedLease.getTime()}` : base;
 }

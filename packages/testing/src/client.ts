@@ -52,7 +52,11 @@ export function muxSignature(body: string | Buffer, secret: string, t = Math.flo
 
 /** POSTs a body to an ingest URL as a provider would. */
 export async function sendWebhook(ingestUrl: string, body: string | Buffer, headers: Record<string, string>) {
-  const res = await fetch(ingestUrl, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: body as BodyInit });
+  const res = await fetch(ingestUrl, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: body as BodyInit,
+  });
   const text = await res.text();
   return { status: res.status, body: text ? JSON.parse(text) : null };
 }

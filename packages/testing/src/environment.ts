@@ -1,6 +1,5 @@
-import { createTestDatabase } from './databases.ts';
+import { createTestDatabase, TEST_REDIS_URL, testRedisPrefix } from './databases.ts';
 import { type Backend, randomSecretKey, tempDir, testBackend } from './process.ts';
-import { TEST_REDIS_URL, testRedisPrefix } from './databases.ts';
 
 export interface BackendEnv {
   backend: Backend;

@@ -3,3 +3,4 @@ export * from './databases.ts';
 export * from './environment.ts';
 export * from './process.ts';
 export * from './receiver.ts';
+export * from './redis-server.ts';

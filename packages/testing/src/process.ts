@@ -34,7 +34,9 @@ export interface HooklineProcess {
  * Starts the real Hookline process (`services/server/src/main.ts`) as a user would, on
  * a spare port, and resolves once it prints that it is listening.
  */
-export async function startHooklineProcess(options: { env?: Record<string, string>; role?: string; port?: number } = {}): Promise<HooklineProcess> {
+export async function startHooklineProcess(
+  options: { env?: Record<string, string>; role?: string; port?: number } = {},
+): Promise<HooklineProcess> {
   const port = options.port ?? (await freePort());
   const env: Record<string, string> = {
     ...(process.env as Record<string, string>),

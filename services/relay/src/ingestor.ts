@@ -122,7 +122,13 @@ export class Ingestor {
     }
 
     const now = this.#now();
-    const verdict = provider.verify({ body, headers: req.headers, secrets: this.#secretsOf(source, now), nowMs: now, settings: source.settings });
+    const verdict = provider.verify({
+      body,
+      headers: req.headers,
+      secrets: this.#secretsOf(source, now),
+      nowMs: now,
+      settings: source.settings,
+    });
     if (!verdict.ok) return reject('verification_failed', 'verification_failed', 401, verdict.detail);
 
     let text: string;

@@ -35,7 +35,7 @@ export class Sweeper {
     // Only deliveries overdue by a full interval: fresh ones are still on their way.
     const due = await listDueDeliveries(this.deps.db, this.deps.intervalMs, BATCH);
     if (due.length === 0) return 0;
-    await this.deps.queue.enqueue(due.map((d) => ({ deliveryId: d.id, runAt: d.next_attempt_at as Date })));
+    await this.deps.queue.enqueue(due.map((d) => ({ deliveryId: d.id, runAt: d.next_attempt_at as Date, lapsedLease: d.locked_until })));
     this.deps.log.info({ count: due.length }, 'sweeper re-enqueued due deliveries');
     return due.length;
   }

@@ -47,7 +47,7 @@ export async function recordAttempt(db: Db, attempt: NewAttempt, next: { status:
 export function listDueDeliveries(db: Db, olderThanMs: number, limit: number) {
   return db
     .selectFrom('deliveries')
-    .select(['id', 'next_attempt_at'])
+    .select(['id', 'next_attempt_at', 'locked_until'])
     .where('status', '=', 'pending')
     .where('next_attempt_at', '<=', sql<Date>`now() - make_interval(secs => ${olderThanMs / 1000})`)
     .where((eb) => eb.or([eb('locked_until', 'is', null), eb('locked_until', '<', sql<Date>`now()`)]))

@@ -22,7 +22,10 @@ const CreateSource = Type.Object(
     name: Type.String({ minLength: 1, maxLength: 200 }),
     provider: Type.String({ minLength: 1, maxLength: 50 }),
     // `secret`, plus whatever options the provider takes (Provider.parseSettings).
-    verification: Type.Object({ secret: Type.String({ minLength: 1, maxLength: 1000 }) }, { additionalProperties: true, maxProperties: 20 }),
+    verification: Type.Object(
+      { secret: Type.String({ minLength: 1, maxLength: 1000 }) },
+      { additionalProperties: true, maxProperties: 20 },
+    ),
   },
   { additionalProperties: false },
 );
