@@ -21,6 +21,8 @@ export interface Config {
   sweepIntervalMs: number;
   /** Prefix for every Redis key (BullMQ queues), so several deployments or tests share one Redis. */
   redisPrefix: string;
+  /** Most ingested requests committed in one transaction (1 turns group commit off). */
+  ingestBatchSize: number;
   /** Deliveries in flight at once per worker process. */
   workerConcurrency: number;
   logLevel: string;
@@ -122,6 +124,11 @@ export function loadConfig(env: Env = process.env): Config {
     if (!/^[\w.-]+$/.test(raw)) throw new Error('use letters, digits, ".", "_" or "-"');
     return raw;
   });
+  const ingestBatchSize = read(env, 'HOOKLINE_INGEST_BATCH', 200, (raw) => {
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < 1 || n > 1000) throw new Error(`"${raw}" is not a whole number from 1 to 1000`);
+    return n;
+  });
   const workerConcurrency = read(env, 'HOOKLINE_WORKER_CONCURRENCY', 50, (raw) => {
     const n = Number(raw);
     if (!Number.isInteger(n) || n < 1 || n > 1000) throw new Error(`"${raw}" is not a whole number from 1 to 1000`);
@@ -147,6 +154,7 @@ export function loadConfig(env: Env = process.env): Config {
     allowPrivateDestinations,
     sweepIntervalMs,
     redisPrefix,
+    ingestBatchSize,
     workerConcurrency,
     logLevel,
   };

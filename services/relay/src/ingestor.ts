@@ -48,6 +48,8 @@ export interface IngestorDeps {
   maxBodyBytes: number;
   /** One transaction at a time on PGlite; a few on PostgreSQL, each grouping many writes. */
   maxConcurrentCommits: number;
+  /** Most writes per transaction. */
+  maxBatch: number;
   now?: () => number;
   /** Told of every stored request (the live stream listens here). */
   onStored?: (notice: StoredNotice) => void;
@@ -65,7 +67,7 @@ export class Ingestor {
     this.#deps = deps;
     this.#now = deps.now ?? Date.now;
     this.#writer = new GroupCommit((writes) => storeIngestBatch(deps.db, writes), {
-      maxBatch: 200,
+      maxBatch: deps.maxBatch,
       maxInFlight: deps.maxConcurrentCommits,
     });
   }

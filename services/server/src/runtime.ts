@@ -66,7 +66,8 @@ export async function startHookline(config: Config, roles: ReadonlySet<Role>): P
       secrets,
       log,
       maxBodyBytes: config.maxBodyBytes,
-      maxConcurrentCommits: database.kind === 'pglite' ? 1 : 4,
+      maxConcurrentCommits: database.kind === 'pglite' ? 1 : 8,
+      maxBatch: config.ingestBatchSize,
     });
     await app.register(ingestRoutes, { ingestor, maxBodyBytes: config.maxBodyBytes });
   }
