@@ -15,6 +15,7 @@ export const ID_PREFIXES = {
   event: 'evt',
   delivery: 'dlv',
   attempt: 'att',
+  session: 'ses',
 } as const;
 
 export type IdKind = keyof typeof ID_PREFIXES;

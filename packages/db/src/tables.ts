@@ -93,7 +93,8 @@ export interface EventTable {
   payload: string;
 }
 
-export type DeliveryStatus = 'pending' | 'succeeded' | 'failed';
+/** `paused`: held while its destination is paused; resuming makes it pending again. */
+export type DeliveryStatus = 'pending' | 'succeeded' | 'failed' | 'paused';
 
 export interface DeliveryTable {
   id: string;
@@ -122,7 +123,30 @@ export interface AttemptTable {
   created_at: CreatedAt;
 }
 
+export interface SessionTable {
+  id: string;
+  tenant_id: string;
+  user_id: string;
+  token_hash: string;
+  created_at: CreatedAt;
+  expires_at: Timestamp;
+}
+
+export type StreamKind = 'request' | 'event' | 'attempt';
+
+export interface StreamEntryTable {
+  seq: Generated<string>;
+  xid: Generated<string>;
+  tenant_id: string;
+  source_id: string | null;
+  kind: StreamKind;
+  ref_id: string;
+  created_at: CreatedAt;
+}
+
 export interface Database {
+  sessions: SessionTable;
+  stream_entries: StreamEntryTable;
   tenants: TenantTable;
   users: UserTable;
   api_keys: ApiKeyTable;

@@ -12,3 +12,4 @@ export function openQueue(options: { redisUrl?: string | undefined; prefix: stri
   }
   return new MemoryQueue();
 }
+export * from './notifier.ts';

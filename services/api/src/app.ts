@@ -1,20 +1,26 @@
 import type { FastifyInstance } from 'fastify';
 import { authenticator } from './auth.ts';
 import type { ApiDeps } from './deps.ts';
+import { apiKeyRoutes } from './routes/api-keys.ts';
 import { destinationRoutes } from './routes/destinations.ts';
 import { eventRoutes } from './routes/events.ts';
 import { requestRoutes } from './routes/requests.ts';
+import { sessionRoutes } from './routes/sessions.ts';
 import { signupRoutes } from './routes/signup.ts';
 import { sourceRoutes } from './routes/sources.ts';
+import { streamRoutes } from './routes/stream.ts';
 
 /** The tenant API under /v1. Signup is open; everything else needs an API key. */
 export async function apiRoutes(app: FastifyInstance, deps: ApiDeps) {
   await app.register(signupRoutes, deps);
+  await app.register(sessionRoutes, deps);
   await app.register(async (authed) => {
     authed.addHook('onRequest', authenticator(deps.db));
+    await authed.register(apiKeyRoutes, deps);
     await authed.register(sourceRoutes, deps);
     await authed.register(destinationRoutes, deps);
     await authed.register(eventRoutes, deps);
     await authed.register(requestRoutes, deps);
+    await authed.register(streamRoutes, deps);
   });
 }

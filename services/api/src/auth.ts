@@ -1,5 +1,5 @@
 import { hashApiKey } from '@hookline/core';
-import { type Db, findActiveApiKeyByHash, touchApiKey } from '@hookline/db';
+import { type Db, findActiveApiKeyByHash, findSessionByTokenHash, touchApiKey } from '@hookline/db';
 import type { FastifyRequest } from 'fastify';
 import { ApiError } from './errors.ts';
 
@@ -7,22 +7,53 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** The caller's tenant, set by `authenticate`; every query is scoped by it. */
     tenantId: string;
+    /** How the caller proved who it is. */
+    authMethod: 'api_key' | 'session';
   }
 }
 
-const TOUCH_EVERY_MS = 60_000;
+export const SESSION_COOKIE = 'hookline_session';
+/** Browsers cannot send a custom header cross-origin without a CORS preflight, which this API never grants. */
+export const CSRF_HEADER = 'x-hookline-csrf';
 
-/** Bearer API-key auth: the key is looked up by its hash; revoked keys never pass. */
+const TOUCH_EVERY_MS = 60_000;
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+export function readCookie(header: string | undefined, name: string): string | undefined {
+  if (!header) return undefined;
+  for (const part of header.split(';')) {
+    const [key, ...rest] = part.trim().split('=');
+    if (key === name) return decodeURIComponent(rest.join('='));
+  }
+  return undefined;
+}
+
+/**
+ * Authenticates by `Authorization: Bearer <api key>` or, for the web UI, the session
+ * cookie. Cookie-authenticated writes must also carry the CSRF header, so another site
+ * cannot make a logged-in browser change anything.
+ */
 export function authenticator(db: Db) {
   return async function authenticate(request: FastifyRequest) {
     const header = request.headers.authorization;
-    const match = header ? /^Bearer\s+(\S+)$/i.exec(header) : null;
-    if (!match) throw new ApiError(401, 'unauthorized', 'missing Authorization: Bearer <api key>');
-    const key = await findActiveApiKeyByHash(db, hashApiKey(match[1] as string));
-    if (!key) throw new ApiError(401, 'unauthorized', 'invalid or revoked API key');
-    request.tenantId = key.tenant_id;
-    if (!key.last_used_at || Date.now() - key.last_used_at.getTime() > TOUCH_EVERY_MS) {
-      touchApiKey(db, key.id).catch((err) => request.log.warn({ err: (err as Error).message }, 'could not record API key use'));
+    if (header) {
+      const match = /^Bearer\s+(\S+)$/i.exec(header);
+      const key = match ? await findActiveApiKeyByHash(db, hashApiKey(match[1] as string)) : undefined;
+      if (!key) throw new ApiError(401, 'unauthorized', 'invalid or revoked API key');
+      request.tenantId = key.tenant_id;
+      request.authMethod = 'api_key';
+      if (!key.last_used_at || Date.now() - key.last_used_at.getTime() > TOUCH_EVERY_MS) {
+        touchApiKey(db, key.id).catch((err) => request.log.warn({ err: (err as Error).message }, 'could not record API key use'));
+      }
+      return;
     }
+    const token = readCookie(request.headers.cookie, SESSION_COOKIE);
+    const session = token ? await findSessionByTokenHash(db, hashApiKey(token)) : undefined;
+    if (!session) throw new ApiError(401, 'unauthorized', 'missing Authorization: Bearer <api key> (or a session cookie)');
+    if (!SAFE_METHODS.has(request.method) && request.headers[CSRF_HEADER] !== '1') {
+      throw new ApiError(403, 'csrf', `cookie-authenticated writes need the ${CSRF_HEADER}: 1 header`);
+    }
+    request.tenantId = session.tenant_id;
+    request.authMethod = 'session';
   };
 }

@@ -1,11 +1,13 @@
 import type { SecretBox } from '@hookline/core';
 import type { Db } from '@hookline/db';
-import type { DeliveryQueue } from '@hookline/queue';
+import type { DeliveryQueue, Notifier } from '@hookline/queue';
 
 /** What the API routes need from the process that hosts them. */
 export interface ApiDeps {
   db: Db;
   queue: DeliveryQueue;
+  /** Wakes live streams when a tenant's stream has new entries. */
+  notifier: Notifier;
   secrets: SecretBox;
   publicUrl: string;
   allowPrivateDestinations: boolean;

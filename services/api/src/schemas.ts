@@ -16,3 +16,7 @@ export const ErrorBody = Type.Object({
 });
 
 export const Timestamp = Type.String({ format: 'date-time' });
+
+export function Nullable<T extends TSchema>(schema: T) {
+  return Type.Union([schema, Type.Null()]);
+}

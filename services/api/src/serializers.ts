@@ -1,11 +1,17 @@
 import type { Destination, Source } from '@hookline/db';
 
+/** When the previous secret of a rotation stops being valid, or null outside a rotation. */
+function activeRotation(previous: string | null, expiresAt: Date | null): string | null {
+  return previous && expiresAt && expiresAt.getTime() > Date.now() ? expiresAt.toISOString() : null;
+}
+
 export function sourceView(source: Source, publicUrl: string) {
   return {
     id: source.id,
     name: source.name,
     provider: source.provider,
     ingest_url: `${publicUrl}/in/${source.ingest_key}`,
+    secret_rotation_expires_at: activeRotation(source.previous_secret_sealed, source.previous_secret_expires_at),
     created_at: source.created_at.toISOString(),
     updated_at: source.updated_at.toISOString(),
   };
@@ -18,6 +24,7 @@ export function destinationView(destination: Destination) {
     url: destination.url,
     event_types: destination.event_types ?? null,
     paused: destination.paused_at !== null,
+    secret_rotation_expires_at: activeRotation(destination.previous_secret_sealed, destination.previous_secret_expires_at),
     created_at: destination.created_at.toISOString(),
     updated_at: destination.updated_at.toISOString(),
   };

@@ -2,7 +2,7 @@ import { apiRoutes, healthRoutes, installErrorHandling } from '@hookline/api';
 import type { Config } from '@hookline/config';
 import { SecretBox } from '@hookline/core';
 import { type DatabaseHandle, openDatabase } from '@hookline/db';
-import { type DeliveryQueue, openQueue } from '@hookline/queue';
+import { type DeliveryQueue, openNotifier, openQueue } from '@hookline/queue';
 import { Ingestor, ingestRoutes } from '@hookline/relay';
 import { DeliveryWorker, HttpAttempts, Sweeper } from '@hookline/worker';
 import Fastify, { type FastifyInstance } from 'fastify';
@@ -44,6 +44,8 @@ export async function startHookline(config: Config, roles: ReadonlySet<Role>): P
     logger: { level: config.logLevel, redact: { paths: REDACT, censor: '[redacted]' } },
     // Providers give up after a few seconds; never hold a connection longer than that.
     requestTimeout: 30_000,
+    // Live streams never end by themselves; closing must not wait for them.
+    forceCloseConnections: true,
     bodyLimit: 1024 * 1024,
   });
   const log = app.log;
@@ -52,6 +54,12 @@ export async function startHookline(config: Config, roles: ReadonlySet<Role>): P
     redisUrl: config.redisUrl,
     prefix: config.redisPrefix,
     onError: (err) => log.warn({ err: err.message }, 'queue connection error'),
+  });
+  // Live streams are woken across processes through Redis in scale mode.
+  const notifier = openNotifier({
+    redisUrl: config.redisUrl,
+    prefix: config.redisPrefix,
+    onError: (err) => log.warn({ err: err.message }, 'notifier connection error'),
   });
   const secrets = new SecretBox(config.secretKey);
   const { db } = database;
@@ -68,6 +76,9 @@ export async function startHookline(config: Config, roles: ReadonlySet<Role>): P
       maxBodyBytes: config.maxBodyBytes,
       maxConcurrentCommits: database.kind === 'pglite' ? 1 : 8,
       maxBatch: config.ingestBatchSize,
+      onStored: ({ request }) => {
+        if (request.tenant_id) notifier.publish(request.tenant_id);
+      },
     });
     await app.register(ingestRoutes, { ingestor, maxBodyBytes: config.maxBodyBytes });
   }
@@ -75,6 +86,7 @@ export async function startHookline(config: Config, roles: ReadonlySet<Role>): P
     await app.register(apiRoutes, {
       db,
       queue,
+      notifier,
       secrets,
       publicUrl: config.publicUrl,
       allowPrivateDestinations: config.allowPrivateDestinations,
@@ -92,6 +104,7 @@ export async function startHookline(config: Config, roles: ReadonlySet<Role>): P
       log,
       retryScheduleMs: config.retryScheduleMs,
       deliveryTimeoutMs: config.deliveryTimeoutMs,
+      onAttempt: (attempt) => notifier.publish(attempt.tenant_id),
     });
     queue.consume(worker.handle, config.workerConcurrency);
     sweeper = new Sweeper({ db, queue, log, intervalMs: config.sweepIntervalMs });
@@ -105,6 +118,7 @@ export async function startHookline(config: Config, roles: ReadonlySet<Role>): P
       await app.close();
       await sweeper?.stop();
       await queue.close();
+      await notifier.close();
       await http?.close();
       await database.close();
     })();

@@ -8,6 +8,7 @@ import {
   getDeliveryById,
   getDestinationById,
   getEventById,
+  holdDelivery,
   recordAttempt,
 } from '@hookline/db';
 import type { DeliveryQueue } from '@hookline/queue';
@@ -64,6 +65,7 @@ export class DeliveryWorker {
     // Cascading deletes remove deliveries with their event or destination; a row gone
     // between claim and read means a delete is under way.
     if (!event || !destination) return;
+    if (destination.paused_at) return holdDelivery(db, delivery.id);
 
     const now = this.#now();
     const keys = [secrets.open(destination.secret_sealed)];
@@ -117,7 +119,7 @@ export class DeliveryWorker {
       response_excerpt: result.responseExcerpt,
       created_at: new Date(now),
     };
-    await recordAttempt(db, attempt, { status, nextAttemptAt });
+    await recordAttempt(db, attempt, { status, nextAttemptAt }, event.source_id);
     this.#deps.onAttempt?.(attempt, { id: delivery.id, status, next_attempt_at: nextAttemptAt });
     if (nextAttemptAt) this.#enqueue(delivery.id, nextAttemptAt);
   }

@@ -17,3 +17,25 @@ export function findActiveApiKeyByHash(db: Db, keyHash: string) {
 export async function touchApiKey(db: Db, id: string) {
   await db.updateTable('api_keys').set({ last_used_at: new Date() }).where('id', '=', id).execute();
 }
+
+export async function listApiKeys(db: Db, tenantId: string) {
+  return db
+    .selectFrom('api_keys')
+    .select(['id', 'name', 'prefix', 'created_at', 'last_used_at', 'revoked_at'])
+    .where('tenant_id', '=', tenantId)
+    .where('revoked_at', 'is', null)
+    .orderBy('id', 'desc')
+    .execute();
+}
+
+/** Revokes a live key; false when the tenant has no such live key. */
+export async function revokeApiKey(db: Db, tenantId: string, id: string): Promise<boolean> {
+  const result = await db
+    .updateTable('api_keys')
+    .set({ revoked_at: new Date() })
+    .where('tenant_id', '=', tenantId)
+    .where('id', '=', id)
+    .where('revoked_at', 'is', null)
+    .executeTakeFirst();
+  return result.numUpdatedRows > 0n;
+}

@@ -25,9 +25,20 @@ export function getDeliveryById(db: Db, id: string) {
 }
 
 /** Records one attempt and moves the delivery on, in one transaction. */
-export async function recordAttempt(db: Db, attempt: NewAttempt, next: { status: DeliveryStatus; nextAttemptAt: Date | null }) {
+export async function recordAttempt(
+  db: Db,
+  attempt: NewAttempt,
+  next: { status: DeliveryStatus; nextAttemptAt: Date | null },
+  sourceId: string,
+) {
   await db.transaction().execute(async (trx) => {
     await trx.insertInto('attempts').values(attempt).execute();
+    // Announced on the live stream in the same transaction, so the stream never shows an
+    // attempt that did not happen nor misses one that did.
+    await trx
+      .insertInto('stream_entries')
+      .values({ tenant_id: attempt.tenant_id, source_id: sourceId, kind: 'attempt', ref_id: attempt.id })
+      .execute();
     await trx
       .updateTable('deliveries')
       .set({
@@ -69,4 +80,81 @@ export function listDeliveriesForEvents(db: Db, eventIds: string[]) {
 export function listAttemptsForDeliveries(db: Db, deliveryIds: string[]) {
   if (deliveryIds.length === 0) return Promise.resolve([]);
   return db.selectFrom('attempts').selectAll().where('delivery_id', 'in', deliveryIds).orderBy('delivery_id').orderBy('number').execute();
+}
+
+/**
+ * Holds a claimed delivery while its destination is paused; resuming releases it. Checked
+ * again in the UPDATE, so a resume that lands between claim and hold is not undone (the
+ * delivery then stays pending and the sweeper retries it once the lease lapses).
+ */
+export async function holdDelivery(db: Db, id: string) {
+  await db
+    .updateTable('deliveries')
+    .set({ status: 'paused', next_attempt_at: null, locked_until: null, updated_at: new Date() })
+    .where('id', '=', id)
+    .where(({ exists, selectFrom }) =>
+      exists(
+        selectFrom('destinations')
+          .select('destinations.id')
+          .whereRef('destinations.id', '=', 'deliveries.destination_id')
+          .where('destinations.paused_at', 'is not', null),
+      ),
+    )
+    .execute();
+}
+
+/** Makes a paused destination's held deliveries due now; returns them for the queue. */
+export function releaseHeldDeliveries(db: Db, tenantId: string, destinationId: string) {
+  const now = new Date();
+  return db
+    .updateTable('deliveries')
+    .set({ status: 'pending', next_attempt_at: now, updated_at: now })
+    .where('tenant_id', '=', tenantId)
+    .where('destination_id', '=', destinationId)
+    .where('status', '=', 'paused')
+    .returning(['id', 'next_attempt_at'])
+    .execute();
+}
+
+/**
+ * Makes deliveries of these events due now, whatever their state (a manual retry or a
+ * replay): one more attempt each, with the same webhook-id. A delivery held by a paused
+ * destination stays held. Returns the deliveries to enqueue.
+ */
+export function redeliverEvents(db: Db, tenantId: string, eventIds: string[]) {
+  if (eventIds.length === 0) return Promise.resolve([]);
+  const now = new Date();
+  return db
+    .updateTable('deliveries')
+    .set({ status: 'pending', next_attempt_at: now, updated_at: now })
+    .where('tenant_id', '=', tenantId)
+    .where('event_id', 'in', eventIds)
+    .where('status', '!=', 'paused')
+    .returning(['id', 'next_attempt_at'])
+    .execute();
+}
+
+/** Attempts with their delivery's state, for the live stream. */
+export function listAttemptsByIds(db: Db, tenantId: string, ids: string[]) {
+  if (ids.length === 0) return Promise.resolve([]);
+  return db
+    .selectFrom('attempts')
+    .innerJoin('deliveries', 'deliveries.id', 'attempts.delivery_id')
+    .select([
+      'attempts.id',
+      'attempts.event_id',
+      'attempts.delivery_id',
+      'deliveries.destination_id',
+      'attempts.number',
+      'attempts.status_code',
+      'attempts.error',
+      'attempts.duration_ms',
+      'attempts.response_excerpt',
+      'attempts.created_at',
+      'deliveries.status as delivery_status',
+      'deliveries.next_attempt_at',
+    ])
+    .where('attempts.tenant_id', '=', tenantId)
+    .where('attempts.id', 'in', ids)
+    .execute();
 }

@@ -1,4 +1,4 @@
-import type { Insertable } from 'kysely';
+import type { Insertable, Updateable } from 'kysely';
 import type { Db } from '../database.ts';
 import type { DestinationTable } from '../tables.ts';
 import { type Page, pageOf } from './pagination.ts';
@@ -37,4 +37,19 @@ export function listDestinationsForSources(db: Db, sourceIds: string[]) {
     .select(['id', 'source_id', 'tenant_id', 'event_types'])
     .where('source_id', 'in', sourceIds)
     .execute();
+}
+
+export function updateDestination(db: Db, tenantId: string, id: string, changes: Updateable<DestinationTable>) {
+  return db
+    .updateTable('destinations')
+    .set({ ...changes, updated_at: new Date() })
+    .where('tenant_id', '=', tenantId)
+    .where('id', '=', id)
+    .returningAll()
+    .executeTakeFirst();
+}
+
+export async function deleteDestination(db: Db, tenantId: string, id: string): Promise<boolean> {
+  const result = await db.deleteFrom('destinations').where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst();
+  return result.numDeletedRows > 0n;
 }

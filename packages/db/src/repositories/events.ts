@@ -1,27 +1,63 @@
+import { sql } from 'kysely';
 import type { Db } from '../database.ts';
 import { type Page, pageOf } from './pagination.ts';
 
-export interface EventFilter extends Page {
+/** An event's deliveries summed up in one word (failed beats pending beats delivered). */
+export type EventStatus = 'delivered' | 'pending' | 'failed' | 'no_destinations';
+
+export interface EventFilter {
   sourceId?: string | undefined;
   type?: string | undefined;
+  status?: EventStatus | undefined;
   since?: Date | undefined;
   until?: Date | undefined;
+  /** Provider event id or Hookline event id, for search. */
+  search?: string | undefined;
 }
 
-export async function listEvents(db: Db, tenantId: string, filter: EventFilter) {
-  let q = db.selectFrom('events').select(['id', 'payload', 'request_id']).where('tenant_id', '=', tenantId);
-  if (filter.sourceId) q = q.where('source_id', '=', filter.sourceId);
-  if (filter.type) q = q.where('type', '=', filter.type);
-  if (filter.since) q = q.where('received_at', '>=', filter.since);
-  if (filter.until) q = q.where('received_at', '<', filter.until);
-  if (filter.cursor) q = q.where('id', '<', filter.cursor);
+function filtered(db: Db, tenantId: string, filter: EventFilter) {
+  let q = db.selectFrom('events').where('events.tenant_id', '=', tenantId);
+  if (filter.sourceId) q = q.where('events.source_id', '=', filter.sourceId);
+  if (filter.type) q = q.where('events.type', '=', filter.type);
+  if (filter.since) q = q.where('events.received_at', '>=', filter.since);
+  if (filter.until) q = q.where('events.received_at', '<', filter.until);
+  if (filter.search) {
+    const term = filter.search;
+    q = q.where((eb) => eb.or([eb('events.id', '=', term), eb('events.provider_event_id', '=', term)]));
+  }
+  if (!filter.status) return q;
+  const deliveriesIn = (statuses: string[] | null) =>
+    sql<boolean>`exists (select 1 from deliveries d where d.event_id = events.id${
+      statuses ? sql` and d.status in (${sql.join(statuses)})` : sql``
+    })`;
+  switch (filter.status) {
+    case 'failed':
+      return q.where(deliveriesIn(['failed']));
+    case 'pending':
+      return q.where(deliveriesIn(['pending', 'paused'])).where(sql<boolean>`not ${deliveriesIn(['failed'])}`);
+    case 'delivered':
+      return q.where(deliveriesIn(null)).where(sql<boolean>`not ${deliveriesIn(['pending', 'paused', 'failed'])}`);
+    case 'no_destinations':
+      return q.where(sql<boolean>`not ${deliveriesIn(null)}`);
+  }
+}
+
+export async function listEvents(db: Db, tenantId: string, filter: EventFilter & Page) {
+  let q = filtered(db, tenantId, filter).select(['events.id', 'events.payload', 'events.request_id']);
+  if (filter.cursor) q = q.where('events.id', '<', filter.cursor);
   return pageOf(
     await q
-      .orderBy('id', 'desc')
+      .orderBy('events.id', 'desc')
       .limit(filter.limit + 1)
       .execute(),
     filter.limit,
   );
+}
+
+/** Ids of every event the filter matches, up to `limit` (bulk replay). */
+export async function listEventIds(db: Db, tenantId: string, filter: EventFilter, limit: number) {
+  const rows = await filtered(db, tenantId, filter).select('events.id').orderBy('events.id').limit(limit).execute();
+  return rows.map((r) => r.id);
 }
 
 export function getEvent(db: Db, tenantId: string, id: string) {
@@ -30,4 +66,9 @@ export function getEvent(db: Db, tenantId: string, id: string) {
 
 export function getEventById(db: Db, id: string) {
   return db.selectFrom('events').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+export function listEventsByIds(db: Db, tenantId: string, ids: string[]) {
+  if (ids.length === 0) return Promise.resolve([]);
+  return db.selectFrom('events').select(['id', 'payload']).where('tenant_id', '=', tenantId).where('id', 'in', ids).execute();
 }

@@ -80,15 +80,21 @@ export async function storeIngestBatch(db: Db, writes: readonly IngestWrite[]): 
       }
     }
     if (deliveryRows.length > 0) await trx.insertInto('deliveries').values(deliveryRows).execute();
-    await trx
-      .insertInto('requests')
-      .values(
-        writes.map((w, i) => {
-          const result = results[i] as IngestWriteResult;
-          return { ...w.request, outcome: result.duplicate ? 'duplicate' : w.request.outcome, event_id: result.eventId };
-        }),
-      )
-      .execute();
+    const requests = writes.map((w, i) => {
+      const result = results[i] as IngestWriteResult;
+      return { ...w.request, outcome: result.duplicate ? 'duplicate' : w.request.outcome, event_id: result.eventId };
+    });
+    await trx.insertInto('requests').values(requests).execute();
+    // Announce each tenant-owned request, and each new event, on the live stream.
+    const entries = [
+      ...requests.flatMap((r) =>
+        r.tenant_id ? [{ tenant_id: r.tenant_id, source_id: r.source_id, kind: 'request' as const, ref_id: r.id }] : [],
+      ),
+      ...events
+        .filter((e) => inserted.has(e.id))
+        .map((e) => ({ tenant_id: e.tenant_id, source_id: e.source_id, kind: 'event' as const, ref_id: e.id })),
+    ];
+    if (entries.length > 0) await trx.insertInto('stream_entries').values(entries).execute();
     return results;
   });
 }

@@ -43,3 +43,26 @@ export async function listRequests(
 export function getRequest(db: Db, tenantId: string, id: string) {
   return db.selectFrom('requests').selectAll().where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst();
 }
+
+export function listRequestsByIds(db: Db, tenantId: string, ids: string[]) {
+  if (ids.length === 0) return Promise.resolve([]);
+  return db
+    .selectFrom('requests')
+    .select([
+      'id',
+      'source_id',
+      'received_at',
+      'method',
+      'headers',
+      'body_bytes',
+      'remote_ip',
+      'outcome',
+      'reason',
+      'detail',
+      'status_code',
+      'event_id',
+    ])
+    .where('tenant_id', '=', tenantId)
+    .where('id', 'in', ids)
+    .execute();
+}

@@ -1,4 +1,4 @@
-import type { Insertable } from 'kysely';
+import type { Insertable, Updateable } from 'kysely';
 import type { Db } from '../database.ts';
 import type { SourceTable } from '../tables.ts';
 import { type Page, pageOf } from './pagination.ts';
@@ -26,4 +26,32 @@ export async function listSources(db: Db, tenantId: string, page: Page) {
 /** Ingest's lookup: by the unguessable key in the URL, across tenants. */
 export function findSourceByIngestKey(db: Db, ingestKey: string) {
   return db.selectFrom('sources').selectAll().where('ingest_key', '=', ingestKey).executeTakeFirst();
+}
+
+export function updateSource(db: Db, tenantId: string, id: string, changes: Updateable<SourceTable>) {
+  return db
+    .updateTable('sources')
+    .set({ ...changes, updated_at: new Date() })
+    .where('tenant_id', '=', tenantId)
+    .where('id', '=', id)
+    .returningAll()
+    .executeTakeFirst();
+}
+
+/** Deletes the source and, by cascade, its destinations, requests, events, deliveries and attempts. */
+export async function deleteSource(db: Db, tenantId: string, id: string): Promise<boolean> {
+  const result = await db.deleteFrom('sources').where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst();
+  return result.numDeletedRows > 0n;
+}
+
+/** Last event time and event count per source, for the sources list. */
+export function sourceActivity(db: Db, tenantId: string, sourceIds: string[]) {
+  if (sourceIds.length === 0) return Promise.resolve([]);
+  return db
+    .selectFrom('events')
+    .select(['source_id', (eb) => eb.fn.countAll<string>().as('event_count'), (eb) => eb.fn.max('received_at').as('last_event_at')])
+    .where('tenant_id', '=', tenantId)
+    .where('source_id', 'in', sourceIds)
+    .groupBy('source_id')
+    .execute();
 }

@@ -1,11 +1,20 @@
 import { isIP } from 'node:net';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { isBlockedAddress, isId, newId, newSigningSecret } from '@hookline/core';
-import { getDestination, getSource, insertDestination, listDestinations } from '@hookline/db';
+import {
+  type Destination,
+  deleteDestination,
+  getDestination,
+  getSource,
+  insertDestination,
+  listDestinations,
+  releaseHeldDeliveries,
+  updateDestination,
+} from '@hookline/db';
 import { Type } from '@sinclair/typebox';
 import type { ApiDeps } from '../deps.ts';
 import { badRequest, notFound } from '../errors.ts';
-import { IdParams, ListOf, ListQuery, Timestamp } from '../schemas.ts';
+import { ErrorBody, IdParams, ListOf, ListQuery, Nullable, Timestamp } from '../schemas.ts';
 import { destinationView } from '../serializers.ts';
 
 const EventTypePattern = Type.String({ minLength: 1, maxLength: 200, pattern: '^[A-Za-z0-9_.:*-]+$' });
@@ -14,13 +23,16 @@ export const DestinationSchema = Type.Object({
   id: Type.String(),
   source_id: Type.String(),
   url: Type.String(),
-  event_types: Type.Union([Type.Array(Type.String()), Type.Null()]),
+  event_types: Type.Union([Type.Array(Type.String()), Type.Null()], {
+    description: 'Exact types or globs like video.asset.*; null for every type',
+  }),
   paused: Type.Boolean(),
+  secret_rotation_expires_at: Nullable(Timestamp),
   created_at: Timestamp,
   updated_at: Timestamp,
 });
 
-const CreatedDestination = Type.Intersect([DestinationSchema, Type.Object({ signing_secret: Type.String() })]);
+const WithSecret = Type.Intersect([DestinationSchema, Type.Object({ signing_secret: Type.String() })]);
 
 const CreateDestination = Type.Object(
   {
@@ -30,6 +42,19 @@ const CreateDestination = Type.Object(
   },
   { additionalProperties: false },
 );
+
+const UpdateDestination = Type.Object(
+  {
+    url: Type.Optional(Type.String({ minLength: 1, maxLength: 2000 })),
+    event_types: Type.Optional(Type.Union([Type.Array(EventTypePattern, { maxItems: 100 }), Type.Null()])),
+    paused: Type.Optional(Type.Boolean({ description: 'Pausing holds deliveries; resuming sends them' })),
+    rotate_secret: Type.Optional(Type.Boolean({ description: 'Issue a new signing secret; deliveries carry both signatures for 24 h' })),
+  },
+  { additionalProperties: false },
+);
+
+/** How long a rotated-out signing secret still signs deliveries, as Standard Webhooks allows. */
+const ROTATION_OVERLAP_MS = 24 * 3600 * 1000;
 
 /**
  * Refuses what can never be delivered to: non-http(s) URLs, credentials in the URL, and,
@@ -53,26 +78,46 @@ export function checkDestinationUrl(raw: string, allowPrivate: boolean): string 
 }
 
 export const destinationRoutes: FastifyPluginAsyncTypebox<ApiDeps> = async (app, deps) => {
-  app.post('/v1/destinations', { schema: { body: CreateDestination, response: { 201: CreatedDestination } } }, async (request, reply) => {
-    const { source_id, url, event_types } = request.body;
-    const source = isId('source', source_id) ? await getSource(deps.db, request.tenantId, source_id) : undefined;
-    if (!source) throw notFound('source');
-    const secret = newSigningSecret();
-    const destination = await insertDestination(deps.db, {
-      id: newId('destination'),
-      tenant_id: request.tenantId,
-      source_id: source.id,
-      url: checkDestinationUrl(url, deps.allowPrivateDestinations),
-      event_types: event_types && event_types.length > 0 ? JSON.stringify(event_types) : null,
-      secret_sealed: deps.secrets.seal(secret),
-    });
-    return reply.code(201).send({ ...destinationView(destination), signing_secret: secret });
-  });
+  const find = async (tenantId: string, id: string): Promise<Destination> => {
+    const destination = isId('destination', id) ? await getDestination(deps.db, tenantId, id) : undefined;
+    if (!destination) throw notFound('destination');
+    return destination;
+  };
+  const filter = (types: string[] | null | undefined) => (types && types.length > 0 ? JSON.stringify(types) : null);
+
+  app.post(
+    '/v1/destinations',
+    {
+      schema: {
+        tags: ['destinations'],
+        summary: 'Add a destination to a source (answers its signing secret)',
+        body: CreateDestination,
+        response: { 201: WithSecret, 400: ErrorBody, 404: ErrorBody },
+      },
+    },
+    async (request, reply) => {
+      const { source_id, url, event_types } = request.body;
+      const source = isId('source', source_id) ? await getSource(deps.db, request.tenantId, source_id) : undefined;
+      if (!source) throw notFound('source');
+      const secret = newSigningSecret();
+      const destination = await insertDestination(deps.db, {
+        id: newId('destination'),
+        tenant_id: request.tenantId,
+        source_id: source.id,
+        url: checkDestinationUrl(url, deps.allowPrivateDestinations),
+        event_types: filter(event_types),
+        secret_sealed: deps.secrets.seal(secret),
+      });
+      return reply.code(201).send({ ...destinationView(destination), signing_secret: secret });
+    },
+  );
 
   app.get(
     '/v1/destinations',
     {
       schema: {
+        tags: ['destinations'],
+        summary: 'List destinations',
         querystring: Type.Object({ ...ListQuery, source_id: Type.Optional(Type.String({ maxLength: 64 })) }),
         response: { 200: ListOf(DestinationSchema) },
       },
@@ -84,10 +129,88 @@ export const destinationRoutes: FastifyPluginAsyncTypebox<ApiDeps> = async (app,
     },
   );
 
-  app.get('/v1/destinations/:id', { schema: { params: IdParams, response: { 200: DestinationSchema } } }, async (request) => {
-    const { id } = request.params;
-    const destination = isId('destination', id) ? await getDestination(deps.db, request.tenantId, id) : undefined;
-    if (!destination) throw notFound('destination');
-    return destinationView(destination);
-  });
+  app.get(
+    '/v1/destinations/:id',
+    {
+      schema: {
+        tags: ['destinations'],
+        summary: 'Read a destination',
+        params: IdParams,
+        response: { 200: DestinationSchema, 404: ErrorBody },
+      },
+    },
+    async (request) => destinationView(await find(request.tenantId, request.params.id)),
+  );
+
+  app.get(
+    '/v1/destinations/:id/secret',
+    {
+      schema: {
+        tags: ['destinations'],
+        summary: 'Reveal the signing secret',
+        params: IdParams,
+        response: { 200: Type.Object({ signing_secret: Type.String() }), 404: ErrorBody },
+      },
+    },
+    async (request) => ({ signing_secret: deps.secrets.open((await find(request.tenantId, request.params.id)).secret_sealed) }),
+  );
+
+  app.patch(
+    '/v1/destinations/:id',
+    {
+      schema: {
+        tags: ['destinations'],
+        summary: 'Change the URL or filter, pause or resume, or rotate the signing secret',
+        params: IdParams,
+        body: UpdateDestination,
+        response: {
+          200: Type.Intersect([DestinationSchema, Type.Object({ signing_secret: Type.Optional(Type.String()) })]),
+          400: ErrorBody,
+          404: ErrorBody,
+        },
+      },
+    },
+    async (request) => {
+      const destination = await find(request.tenantId, request.params.id);
+      const { url, event_types, paused, rotate_secret } = request.body;
+      const changes: Parameters<typeof updateDestination>[3] = {};
+      if (url !== undefined) changes.url = checkDestinationUrl(url, deps.allowPrivateDestinations);
+      if (event_types !== undefined) changes.event_types = filter(event_types);
+      if (paused !== undefined) changes.paused_at = paused ? (destination.paused_at ?? new Date()) : null;
+      let secret: string | undefined;
+      if (rotate_secret) {
+        secret = newSigningSecret();
+        changes.secret_sealed = deps.secrets.seal(secret);
+        changes.previous_secret_sealed = destination.secret_sealed;
+        changes.previous_secret_expires_at = new Date(Date.now() + ROTATION_OVERLAP_MS);
+      }
+      const updated = await updateDestination(deps.db, request.tenantId, destination.id, changes);
+      if (!updated) throw notFound('destination');
+      if (paused === false && destination.paused_at) {
+        // Resume: everything held while paused is due now.
+        const released = await releaseHeldDeliveries(deps.db, request.tenantId, destination.id);
+        deps.queue.enqueue(released.map((d) => ({ deliveryId: d.id, runAt: d.next_attempt_at as Date }))).catch((err) => {
+          request.log.warn({ err: (err as Error).message }, 'enqueue after resume failed; the sweeper will pick the deliveries up');
+        });
+      }
+      return { ...destinationView(updated), ...(secret ? { signing_secret: secret } : {}) };
+    },
+  );
+
+  app.delete(
+    '/v1/destinations/:id',
+    {
+      schema: {
+        tags: ['destinations'],
+        summary: 'Delete a destination and its deliveries',
+        params: IdParams,
+        response: { 204: Type.Null(), 404: ErrorBody },
+      },
+    },
+    async (request, reply) => {
+      const { id } = request.params;
+      if (!isId('destination', id) || !(await deleteDestination(deps.db, request.tenantId, id))) throw notFound('destination');
+      return reply.code(204).send(null);
+    },
+  );
 };

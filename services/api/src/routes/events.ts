@@ -1,20 +1,42 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { isId } from '@hookline/core';
-import { type Db, type EventRow, getEvent, getRequest, listAttemptsForDeliveries, listDeliveriesForEvents, listEvents } from '@hookline/db';
+import {
+  type Db,
+  type EventRow,
+  type EventStatus,
+  getEvent,
+  getRequest,
+  listAttemptsForDeliveries,
+  listDeliveriesForEvents,
+  listEventIds,
+  listEvents,
+  redeliverEvents,
+} from '@hookline/db';
+import type { DeliveryQueue } from '@hookline/queue';
 import { Type } from '@sinclair/typebox';
+import type { FastifyBaseLogger } from 'fastify';
 import type { ApiDeps } from '../deps.ts';
 import { badRequest, notFound } from '../errors.ts';
-import { IdParams, ListQuery, Timestamp } from '../schemas.ts';
+import { ErrorBody, IdParams, ListQuery, Timestamp } from '../schemas.ts';
 
 type DeliveryRow = Awaited<ReturnType<typeof listDeliveriesForEvents>>[number];
 
 /** One word for an event's deliveries, for lists and filters. */
-function eventStatus(deliveries: DeliveryRow[]): 'delivered' | 'pending' | 'failed' | 'no_destinations' {
+function eventStatus(deliveries: DeliveryRow[]): EventStatus {
   if (deliveries.length === 0) return 'no_destinations';
   if (deliveries.some((d) => d.status === 'failed')) return 'failed';
-  if (deliveries.some((d) => d.status === 'pending')) return 'pending';
+  if (deliveries.some((d) => d.status === 'pending' || d.status === 'paused')) return 'pending';
   return 'delivered';
 }
+
+/** Hands redelivered deliveries to the queue; if that fails the sweeper finds them. */
+function enqueueAll(queue: DeliveryQueue, log: FastifyBaseLogger, deliveries: { id: string; next_attempt_at: Date | null }[]) {
+  return queue.enqueue(deliveries.map((d) => ({ deliveryId: d.id, runAt: d.next_attempt_at ?? new Date() }))).catch((err) => {
+    log.warn({ err: (err as Error).message }, 'enqueue failed; the sweeper will pick the deliveries up');
+  });
+}
+
+const REPLAY_LIMIT = 10_000;
 
 function deliveryView(d: DeliveryRow) {
   return {
@@ -67,12 +89,28 @@ function rawRequestView(request: NonNullable<Awaited<ReturnType<typeof getReques
   };
 }
 
-const EventQuery = Type.Object({
-  ...ListQuery,
+const Status = Type.Union([Type.Literal('delivered'), Type.Literal('pending'), Type.Literal('failed'), Type.Literal('no_destinations')]);
+const FilterFields = {
   source_id: Type.Optional(Type.String({ maxLength: 64 })),
   type: Type.Optional(Type.String({ maxLength: 200 })),
-  since: Type.Optional(Type.String({ maxLength: 40 })),
-  until: Type.Optional(Type.String({ maxLength: 40 })),
+  status: Type.Optional(Status),
+  since: Type.Optional(Type.String({ format: 'date-time', maxLength: 40 })),
+  until: Type.Optional(Type.String({ format: 'date-time', maxLength: 40 })),
+};
+const EventQuery = Type.Object({
+  ...ListQuery,
+  ...FilterFields,
+  q: Type.Optional(Type.String({ maxLength: 200, description: 'An event id or a provider event id' })),
+});
+const ReplayBody = Type.Object(FilterFields, { additionalProperties: false });
+
+type Filters = { source_id?: string; type?: string; status?: EventStatus; since?: string; until?: string };
+const toFilter = (q: Filters) => ({
+  sourceId: q.source_id,
+  type: q.type,
+  status: q.status,
+  since: parseInstant('since', q.since),
+  until: parseInstant('until', q.until),
 });
 
 export const AttemptSchema = Type.Object({
@@ -85,48 +123,98 @@ export const AttemptSchema = Type.Object({
 });
 
 export const eventRoutes: FastifyPluginAsyncTypebox<ApiDeps> = async (app, deps) => {
-  app.get('/v1/events', { schema: { querystring: EventQuery } }, async (request) => {
-    const q = request.query;
-    const page = await listEvents(deps.db, request.tenantId, {
-      limit: q.limit ?? 20,
-      cursor: q.cursor,
-      sourceId: q.source_id,
-      type: q.type,
-      since: parseInstant('since', q.since),
-      until: parseInstant('until', q.until),
-    });
-    return { data: await withStatus(deps.db, page.data), next_cursor: page.next_cursor };
-  });
+  app.get(
+    '/v1/events',
+    { schema: { tags: ['events'], summary: 'List normalized events with their delivery status', querystring: EventQuery } },
+    async (request) => {
+      const q = request.query;
+      const page = await listEvents(deps.db, request.tenantId, { limit: q.limit ?? 20, cursor: q.cursor, search: q.q, ...toFilter(q) });
+      return { data: await withStatus(deps.db, page.data), next_cursor: page.next_cursor };
+    },
+  );
 
-  app.get('/v1/events/:id', { schema: { params: IdParams } }, async (request) => {
-    const { id } = request.params;
-    const event = isId('event', id) ? await getEvent(deps.db, request.tenantId, id) : undefined;
-    if (!event) throw notFound('event');
-    const [deliveries, raw] = await Promise.all([
-      listDeliveriesForEvents(deps.db, [event.id]),
-      getRequest(deps.db, request.tenantId, event.request_id),
-    ]);
-    const attempts = await listAttemptsForDeliveries(
-      deps.db,
-      deliveries.map((d) => d.id),
-    );
-    return {
-      ...(JSON.parse(event.payload) as Record<string, unknown>),
-      status: eventStatus(deliveries),
-      request: raw ? rawRequestView(raw) : null,
-      deliveries: deliveries.map((d) => ({
-        ...deliveryView(d),
-        attempts: attempts
-          .filter((a) => a.delivery_id === d.id)
-          .map((a) => ({
-            number: a.number,
-            status_code: a.status_code,
-            error: a.error,
-            duration_ms: a.duration_ms,
-            response_excerpt: a.response_excerpt,
-            created_at: a.created_at.toISOString(),
-          })),
-      })),
-    };
-  });
+  app.post(
+    '/v1/events/replay',
+    {
+      schema: {
+        tags: ['events'],
+        summary: 'Redeliver every event the filter matches (asynchronous; same webhook-id as the original)',
+        body: ReplayBody,
+        response: { 202: Type.Object({ count: Type.Integer() }), 400: ErrorBody },
+      },
+    },
+    async (request, reply) => {
+      if (request.body.source_id && !isId('source', request.body.source_id)) throw notFound('source');
+      const ids = await listEventIds(deps.db, request.tenantId, toFilter(request.body), REPLAY_LIMIT);
+      const tenantId = request.tenantId;
+      // Answer now; redeliver in chunks after. A crash midway leaves the rest unreplayed,
+      // never half-recorded: each chunk is one statement.
+      setImmediate(async () => {
+        try {
+          for (let i = 0; i < ids.length; i += 500) {
+            await enqueueAll(deps.queue, request.log, await redeliverEvents(deps.db, tenantId, ids.slice(i, i + 500)));
+          }
+        } catch (err) {
+          request.log.error({ err }, 'replay failed');
+        }
+      });
+      return reply.code(202).send({ count: ids.length });
+    },
+  );
+
+  app.post(
+    '/v1/events/:id/retry',
+    {
+      schema: {
+        tags: ['events'],
+        summary: 'Attempt every delivery of this event again now',
+        params: IdParams,
+        response: { 202: Type.Object({ deliveries: Type.Integer() }), 404: ErrorBody },
+      },
+    },
+    async (request, reply) => {
+      const { id } = request.params;
+      const event = isId('event', id) ? await getEvent(deps.db, request.tenantId, id) : undefined;
+      if (!event) throw notFound('event');
+      const deliveries = await redeliverEvents(deps.db, request.tenantId, [event.id]);
+      await enqueueAll(deps.queue, request.log, deliveries);
+      return reply.code(202).send({ deliveries: deliveries.length });
+    },
+  );
+
+  app.get(
+    '/v1/events/:id',
+    { schema: { tags: ['events'], summary: 'An event with its raw request and every delivery attempt', params: IdParams } },
+    async (request) => {
+      const { id } = request.params;
+      const event = isId('event', id) ? await getEvent(deps.db, request.tenantId, id) : undefined;
+      if (!event) throw notFound('event');
+      const [deliveries, raw] = await Promise.all([
+        listDeliveriesForEvents(deps.db, [event.id]),
+        getRequest(deps.db, request.tenantId, event.request_id),
+      ]);
+      const attempts = await listAttemptsForDeliveries(
+        deps.db,
+        deliveries.map((d) => d.id),
+      );
+      return {
+        ...(JSON.parse(event.payload) as Record<string, unknown>),
+        status: eventStatus(deliveries),
+        request: raw ? rawRequestView(raw) : null,
+        deliveries: deliveries.map((d) => ({
+          ...deliveryView(d),
+          attempts: attempts
+            .filter((a) => a.delivery_id === d.id)
+            .map((a) => ({
+              number: a.number,
+              status_code: a.status_code,
+              error: a.error,
+              duration_ms: a.duration_ms,
+              response_excerpt: a.response_excerpt,
+              created_at: a.created_at.toISOString(),
+            })),
+        })),
+      };
+    },
+  );
 };

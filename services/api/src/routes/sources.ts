@@ -1,74 +1,189 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { isId, newId, randomToken } from '@hookline/core';
-import { getSource, insertSource, listSources } from '@hookline/db';
-import { PROVIDERS } from '@hookline/providers';
+import { deleteSource, getSource, insertSource, listSources, type Source, sourceActivity, updateSource } from '@hookline/db';
+import { PROVIDERS, type Provider } from '@hookline/providers';
 import { Type } from '@sinclair/typebox';
 import type { ApiDeps } from '../deps.ts';
 import { ApiError, notFound } from '../errors.ts';
-import { IdParams, ListOf, ListQuery, Timestamp } from '../schemas.ts';
+import { ErrorBody, IdParams, ListOf, ListQuery, Nullable, Timestamp } from '../schemas.ts';
 import { sourceView } from '../serializers.ts';
 
 export const SourceSchema = Type.Object({
   id: Type.String(),
   name: Type.String(),
   provider: Type.String(),
-  ingest_url: Type.String(),
+  ingest_url: Type.String({ description: "Paste this into the provider's webhook settings" }),
+  secret_rotation_expires_at: Nullable(Timestamp),
   created_at: Timestamp,
   updated_at: Timestamp,
 });
+
+const SourceWithActivity = Type.Intersect([SourceSchema, Type.Object({ event_count: Type.Integer(), last_event_at: Nullable(Timestamp) })]);
+
+// `secret`, plus whatever options the provider takes (Provider.parseSettings).
+const Verification = Type.Object(
+  { secret: Type.String({ minLength: 1, maxLength: 1000, description: "The provider's webhook signing secret" }) },
+  { additionalProperties: true, maxProperties: 20 },
+);
 
 const CreateSource = Type.Object(
   {
     name: Type.String({ minLength: 1, maxLength: 200 }),
     provider: Type.String({ minLength: 1, maxLength: 50 }),
-    // `secret`, plus whatever options the provider takes (Provider.parseSettings).
-    verification: Type.Object(
-      { secret: Type.String({ minLength: 1, maxLength: 1000 }) },
-      { additionalProperties: true, maxProperties: 20 },
+    verification: Verification,
+  },
+  { additionalProperties: false },
+);
+
+const UpdateSource = Type.Object(
+  {
+    name: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+    verification: Type.Optional(Verification),
+    grace_period_seconds: Type.Optional(
+      Type.Integer({
+        minimum: 0,
+        maximum: 7 * 86400,
+        description: 'How long the previous secret stays valid after a rotation (default 24 h)',
+      }),
     ),
   },
   { additionalProperties: false },
 );
 
+const DEFAULT_GRACE_S = 24 * 3600;
+
+function parseVerification(provider: Provider, verification: { secret: string } & Record<string, unknown>) {
+  const { secret, ...options } = verification;
+  if (provider.parseSettings) {
+    try {
+      return { secret, settings: provider.parseSettings(options) };
+    } catch (err) {
+      throw new ApiError(400, 'invalid_verification', (err as Error).message);
+    }
+  }
+  if (Object.keys(options).length > 0)
+    throw new ApiError(400, 'invalid_verification', `${provider.displayName} sources take only verification.secret`);
+  return { secret, settings: {} };
+}
+
 export const sourceRoutes: FastifyPluginAsyncTypebox<ApiDeps> = async (app, deps) => {
-  app.post('/v1/sources', { schema: { body: CreateSource, response: { 201: SourceSchema } } }, async (request, reply) => {
-    const { name, provider, verification } = request.body;
-    const impl = PROVIDERS.get(provider);
-    if (!impl) {
-      throw new ApiError(400, 'unknown_provider', `unknown provider "${provider}"; use one of ${[...PROVIDERS.keys()].join(', ')}`);
-    }
-    const { secret, ...options } = verification;
-    let settings: Record<string, unknown> = {};
-    if (impl.parseSettings) {
-      try {
-        settings = impl.parseSettings(options);
-      } catch (err) {
-        throw new ApiError(400, 'invalid_verification', (err as Error).message);
-      }
-    } else if (Object.keys(options).length > 0) {
-      throw new ApiError(400, 'invalid_verification', `${impl.displayName} sources take only verification.secret`);
-    }
-    const source = await insertSource(deps.db, {
-      id: newId('source'),
-      tenant_id: request.tenantId,
-      name,
-      provider,
-      ingest_key: randomToken(24),
-      secret_sealed: deps.secrets.seal(secret),
-      settings: JSON.stringify(settings),
-    });
-    return reply.code(201).send(sourceView(source, deps.publicUrl));
-  });
-
-  app.get('/v1/sources', { schema: { querystring: Type.Object(ListQuery), response: { 200: ListOf(SourceSchema) } } }, async (request) => {
-    const page = await listSources(deps.db, request.tenantId, { limit: request.query.limit ?? 20, cursor: request.query.cursor });
-    return { data: page.data.map((s) => sourceView(s, deps.publicUrl)), next_cursor: page.next_cursor };
-  });
-
-  app.get('/v1/sources/:id', { schema: { params: IdParams, response: { 200: SourceSchema } } }, async (request) => {
-    const { id } = request.params;
-    const source = isId('source', id) ? await getSource(deps.db, request.tenantId, id) : undefined;
+  const find = async (tenantId: string, id: string): Promise<Source> => {
+    const source = isId('source', id) ? await getSource(deps.db, tenantId, id) : undefined;
     if (!source) throw notFound('source');
-    return sourceView(source, deps.publicUrl);
-  });
+    return source;
+  };
+
+  app.post(
+    '/v1/sources',
+    {
+      schema: {
+        tags: ['sources'],
+        summary: 'Create a source for one provider',
+        body: CreateSource,
+        response: { 201: SourceSchema, 400: ErrorBody },
+      },
+    },
+    async (request, reply) => {
+      const { name, provider, verification } = request.body;
+      const impl = PROVIDERS.get(provider);
+      if (!impl) {
+        throw new ApiError(400, 'unknown_provider', `unknown provider "${provider}"; use one of ${[...PROVIDERS.keys()].join(', ')}`);
+      }
+      const { secret, settings } = parseVerification(impl, verification);
+      const source = await insertSource(deps.db, {
+        id: newId('source'),
+        tenant_id: request.tenantId,
+        name,
+        provider,
+        ingest_key: randomToken(24),
+        secret_sealed: deps.secrets.seal(secret),
+        settings: JSON.stringify(settings),
+      });
+      return reply.code(201).send(sourceView(source, deps.publicUrl));
+    },
+  );
+
+  app.get(
+    '/v1/sources',
+    {
+      schema: {
+        tags: ['sources'],
+        summary: 'List sources with their activity',
+        querystring: Type.Object(ListQuery),
+        response: { 200: ListOf(SourceWithActivity) },
+      },
+    },
+    async (request) => {
+      const page = await listSources(deps.db, request.tenantId, { limit: request.query.limit ?? 20, cursor: request.query.cursor });
+      const activity = await sourceActivity(
+        deps.db,
+        request.tenantId,
+        page.data.map((s) => s.id),
+      );
+      return {
+        data: page.data.map((s) => {
+          const a = activity.find((x) => x.source_id === s.id);
+          return {
+            ...sourceView(s, deps.publicUrl),
+            event_count: Number(a?.event_count ?? 0),
+            last_event_at: a?.last_event_at ? new Date(a.last_event_at).toISOString() : null,
+          };
+        }),
+        next_cursor: page.next_cursor,
+      };
+    },
+  );
+
+  app.get(
+    '/v1/sources/:id',
+    { schema: { tags: ['sources'], summary: 'Read a source', params: IdParams, response: { 200: SourceSchema, 404: ErrorBody } } },
+    async (request) => sourceView(await find(request.tenantId, request.params.id), deps.publicUrl),
+  );
+
+  app.patch(
+    '/v1/sources/:id',
+    {
+      schema: {
+        tags: ['sources'],
+        summary: 'Rename a source, or rotate its provider secret (the previous one stays valid for the grace period)',
+        params: IdParams,
+        body: UpdateSource,
+        response: { 200: SourceSchema, 400: ErrorBody, 404: ErrorBody },
+      },
+    },
+    async (request) => {
+      const source = await find(request.tenantId, request.params.id);
+      const { name, verification, grace_period_seconds } = request.body;
+      const changes: Parameters<typeof updateSource>[3] = {};
+      if (name !== undefined) changes.name = name;
+      if (verification) {
+        const { secret, settings } = parseVerification(PROVIDERS.get(source.provider) as Provider, verification);
+        const grace = grace_period_seconds ?? DEFAULT_GRACE_S;
+        changes.secret_sealed = deps.secrets.seal(secret);
+        changes.settings = JSON.stringify(settings);
+        changes.previous_secret_sealed = grace > 0 ? source.secret_sealed : null;
+        changes.previous_secret_expires_at = grace > 0 ? new Date(Date.now() + grace * 1000) : null;
+      }
+      const updated = await updateSource(deps.db, request.tenantId, source.id, changes);
+      if (!updated) throw notFound('source');
+      return sourceView(updated, deps.publicUrl);
+    },
+  );
+
+  app.delete(
+    '/v1/sources/:id',
+    {
+      schema: {
+        tags: ['sources'],
+        summary: 'Delete a source with its destinations, requests, events and deliveries',
+        params: IdParams,
+        response: { 204: Type.Null(), 404: ErrorBody },
+      },
+    },
+    async (request, reply) => {
+      const { id } = request.params;
+      if (!isId('source', id) || !(await deleteSource(deps.db, request.tenantId, id))) throw notFound('source');
+      return reply.code(204).send(null);
+    },
+  );
 };

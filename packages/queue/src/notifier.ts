@@ -1,0 +1,67 @@
+import { EventEmitter } from 'node:events';
+import { Redis } from 'ioredis';
+
+/**
+ * Wakes live streams when a tenant's stream has new entries. It carries no data: the
+ * database holds the entries, so a lost wake-up only delays a stream until its next poll.
+ */
+export interface Notifier {
+  publish(tenantId: string): void;
+  subscribe(tenantId: string, wake: () => void): () => void;
+  close(): Promise<void>;
+}
+
+/** One process: an EventEmitter. */
+export class MemoryNotifier implements Notifier {
+  readonly #emitter = new EventEmitter().setMaxListeners(0);
+  publish(tenantId: string): void {
+    this.#emitter.emit(tenantId);
+  }
+  subscribe(tenantId: string, wake: () => void): () => void {
+    this.#emitter.on(tenantId, wake);
+    return () => this.#emitter.off(tenantId, wake);
+  }
+  async close(): Promise<void> {
+    this.#emitter.removeAllListeners();
+  }
+}
+
+/** Across processes: Redis pub/sub on one channel, fanned out locally by tenant. */
+export class RedisNotifier implements Notifier {
+  readonly #local = new MemoryNotifier();
+  readonly #publisher: Redis;
+  readonly #subscriber: Redis;
+  readonly #channel: string;
+
+  constructor(options: { redisUrl: string; prefix: string; onError?: (err: Error) => void }) {
+    this.#channel = `${options.prefix}:stream`;
+    this.#publisher = new Redis(options.redisUrl, { maxRetriesPerRequest: 1, enableOfflineQueue: false });
+    this.#subscriber = new Redis(options.redisUrl, { maxRetriesPerRequest: null });
+    for (const conn of [this.#publisher, this.#subscriber]) conn.on('error', (err) => options.onError?.(err));
+    this.#subscriber.subscribe(this.#channel).catch((err) => options.onError?.(err));
+    this.#subscriber.on('message', (_channel, tenantId: string) => this.#local.publish(tenantId));
+  }
+
+  publish(tenantId: string): void {
+    this.#publisher.publish(this.#channel, tenantId).catch(() => {
+      // Redis is down: streams in this process still wake; others catch up on their poll.
+      this.#local.publish(tenantId);
+    });
+  }
+
+  subscribe(tenantId: string, wake: () => void): () => void {
+    return this.#local.subscribe(tenantId, wake);
+  }
+
+  async close(): Promise<void> {
+    this.#subscriber.disconnect();
+    this.#publisher.disconnect();
+    await this.#local.close();
+  }
+}
+
+export function openNotifier(options: { redisUrl?: string | undefined; prefix: string; onError?: (err: Error) => void }): Notifier {
+  return options.redisUrl
+    ? new RedisNotifier({ redisUrl: options.redisUrl, prefix: options.prefix, onError: options.onError })
+    : new MemoryNotifier();
+}
