@@ -23,6 +23,14 @@ export interface Config {
   redisPrefix: string;
   /** Most ingested requests committed in one transaction (1 turns group commit off). */
   ingestBatchSize: number;
+  /** Requests per minute per API key (or web session). */
+  apiRateLimit: number;
+  /** Requests per minute per source ingest URL. */
+  ingestRateLimit: number;
+  /** How long events and requests are kept before the pruning job deletes them. */
+  retentionMs: number;
+  /** How often the pruning job runs. */
+  pruneIntervalMs: number;
   /** Deliveries in flight at once per worker process. */
   workerConcurrency: number;
   logLevel: string;
@@ -129,6 +137,16 @@ export function loadConfig(env: Env = process.env): Config {
     if (!Number.isInteger(n) || n < 1 || n > 1000) throw new Error(`"${raw}" is not a whole number from 1 to 1000`);
     return n;
   });
+  const perMinute = (raw: string) => {
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < 1) throw new Error(`"${raw}" is not a whole number of requests per minute`);
+    return n;
+  };
+  const apiRateLimit = read(env, 'HOOKLINE_API_RATE_LIMIT', 1200, perMinute);
+  const ingestRateLimit = read(env, 'HOOKLINE_INGEST_RATE_LIMIT', 6000, perMinute);
+  const retentionMs = read(env, 'HOOKLINE_RETENTION', 30 * 86_400_000, parseDuration);
+  if (retentionMs <= 0) throw new ConfigError('HOOKLINE_RETENTION: must be greater than 0');
+  const pruneIntervalMs = read(env, 'HOOKLINE_PRUNE_INTERVAL', 3_600_000, parseDuration);
   const workerConcurrency = read(env, 'HOOKLINE_WORKER_CONCURRENCY', 50, (raw) => {
     const n = Number(raw);
     if (!Number.isInteger(n) || n < 1 || n > 1000) throw new Error(`"${raw}" is not a whole number from 1 to 1000`);
@@ -155,6 +173,10 @@ export function loadConfig(env: Env = process.env): Config {
     sweepIntervalMs,
     redisPrefix,
     ingestBatchSize,
+    apiRateLimit,
+    ingestRateLimit,
+    retentionMs,
+    pruneIntervalMs,
     workerConcurrency,
     logLevel,
   };

@@ -7,6 +7,7 @@ export * from './repositories/events.ts';
 export * from './repositories/ingest.ts';
 export * from './repositories/pagination.ts';
 export * from './repositories/requests.ts';
+export * from './repositories/retention.ts';
 export * from './repositories/sessions.ts';
 export * from './repositories/sources.ts';
 export * from './repositories/stream.ts';

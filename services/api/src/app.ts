@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { authenticator } from './auth.ts';
 import type { ApiDeps } from './deps.ts';
+import { limitRequests, perCaller } from './rate-limits.ts';
 import { apiKeyRoutes } from './routes/api-keys.ts';
 import { destinationRoutes } from './routes/destinations.ts';
 import { eventRoutes } from './routes/events.ts';
@@ -12,10 +13,16 @@ import { streamRoutes } from './routes/stream.ts';
 
 /** The tenant API under /v1. Signup is open; everything else needs an API key. */
 export async function apiRoutes(app: FastifyInstance, deps: ApiDeps) {
-  await app.register(signupRoutes, deps);
-  await app.register(sessionRoutes, deps);
+  const { perMinute, redis, nameSpace } = deps.rateLimit;
+  // Signup and login are open: a small budget per address slows password guessing.
+  await app.register(async (open) => {
+    await limitRequests(open, { max: 30, key: (r) => `ip:${r.ip}`, redis, nameSpace: `${nameSpace}open:` });
+    await open.register(signupRoutes, deps);
+    await open.register(sessionRoutes, deps);
+  });
   await app.register(async (authed) => {
     authed.addHook('onRequest', authenticator(deps.db));
+    await limitRequests(authed, { max: perMinute, key: perCaller, redis, nameSpace: `${nameSpace}api:` });
     await authed.register(apiKeyRoutes, deps);
     await authed.register(sourceRoutes, deps);
     await authed.register(destinationRoutes, deps);

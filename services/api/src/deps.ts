@@ -1,6 +1,7 @@
 import type { SecretBox } from '@hookline/core';
 import type { Db } from '@hookline/db';
 import type { DeliveryQueue, Notifier } from '@hookline/queue';
+import type { Redis } from 'ioredis';
 
 /** What the API routes need from the process that hosts them. */
 export interface ApiDeps {
@@ -11,4 +12,5 @@ export interface ApiDeps {
   secrets: SecretBox;
   publicUrl: string;
   allowPrivateDestinations: boolean;
+  rateLimit: { perMinute: number; redis?: Redis | undefined; nameSpace: string };
 }

@@ -1,4 +1,6 @@
 export * from './app.ts';
 export * from './deps.ts';
 export * from './errors.ts';
+export * from './rate-limits.ts';
 export * from './routes/health.ts';
+export * from './security-headers.ts';

@@ -36,7 +36,12 @@ function send(reply: FastifyReply, outcome: IngestOutcome) {
 }
 
 /** `POST /in/:source_key`: the raw body as bytes, whatever its content type. */
-export async function ingestRoutes(app: FastifyInstance, opts: { ingestor: Ingestor; maxBodyBytes: number }) {
+export async function ingestRoutes(
+  app: FastifyInstance,
+  opts: { ingestor: Ingestor; maxBodyBytes: number; limit?: (app: FastifyInstance) => Promise<void> },
+) {
+  // Per-source budget, so one flooded source cannot starve the others.
+  await opts.limit?.(app);
   // The body is verified byte for byte, so no parser may touch it.
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: opts.maxBodyBytes }, (_req, body, done) => done(null, body));
@@ -64,8 +69,7 @@ export async function ingestRoutes(app: FastifyInstance, opts: { ingestor: Inges
     },
     // Oversize bodies fail in the parser, before the handler: log them here all the same.
     errorHandler: async (error, request, reply) => {
-      const code = (error as { code?: string }).code;
-      if (code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+      if ((error as { code?: string }).code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
         const outcome = await opts.ingestor.ingest({
           ingestKey: (request.params as { source_key: string }).source_key,
           method: request.method,
@@ -79,9 +83,8 @@ export async function ingestRoutes(app: FastifyInstance, opts: { ingestor: Inges
       }
       const status = (error as { statusCode?: number }).statusCode ?? 500;
       if (status >= 500) request.log.error({ err: error }, 'ingest failed');
-      return reply.code(status).send({
-        error: { code: status >= 500 ? 'internal' : 'bad_request', message: status >= 500 ? 'internal error' : error.message },
-      });
+      const code = status >= 500 ? 'internal' : status === 429 ? 'rate_limited' : 'bad_request';
+      return reply.code(status).send({ error: { code, message: status >= 500 ? 'internal error' : error.message } });
     },
   });
 }

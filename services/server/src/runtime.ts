@@ -1,11 +1,12 @@
-import { apiRoutes, healthRoutes, installErrorHandling } from '@hookline/api';
+import { apiRoutes, healthRoutes, installErrorHandling, installSecurityHeaders, limitRequests } from '@hookline/api';
 import type { Config } from '@hookline/config';
 import { SecretBox } from '@hookline/core';
 import { type DatabaseHandle, openDatabase } from '@hookline/db';
 import { type DeliveryQueue, openNotifier, openQueue } from '@hookline/queue';
 import { Ingestor, ingestRoutes } from '@hookline/relay';
-import { DeliveryWorker, HttpAttempts, Sweeper } from '@hookline/worker';
+import { DeliveryWorker, HttpAttempts, Pruner, Sweeper } from '@hookline/worker';
 import Fastify, { type FastifyInstance } from 'fastify';
+import { Redis } from 'ioredis';
 
 export const ROLES = ['relay', 'api', 'worker'] as const;
 export type Role = (typeof ROLES)[number];
@@ -62,9 +63,14 @@ export async function startHookline(config: Config, roles: ReadonlySet<Role>): P
     onError: (err) => log.warn({ err: err.message }, 'notifier connection error'),
   });
   const secrets = new SecretBox(config.secretKey);
+  // Rate-limit counters live in Redis in scale mode, so every process shares each budget.
+  const limiterRedis = config.redisUrl ? new Redis(config.redisUrl, { maxRetriesPerRequest: 1, enableOfflineQueue: false }) : undefined;
+  limiterRedis?.on('error', (err) => log.warn({ err: err.message }, 'rate-limit store connection error'));
+  const nameSpace = `${config.redisPrefix}:rl:`;
   const { db } = database;
 
   installErrorHandling(app);
+  installSecurityHeaders(app, { https: config.publicUrl.startsWith('https:') });
   await app.register(healthRoutes, { db, queue });
 
   if (roles.has('relay')) {
@@ -80,7 +86,17 @@ export async function startHookline(config: Config, roles: ReadonlySet<Role>): P
         if (request.tenant_id) notifier.publish(request.tenant_id);
       },
     });
-    await app.register(ingestRoutes, { ingestor, maxBodyBytes: config.maxBodyBytes });
+    await app.register(ingestRoutes, {
+      ingestor,
+      maxBodyBytes: config.maxBodyBytes,
+      limit: (scope) =>
+        limitRequests(scope, {
+          max: config.ingestRateLimit,
+          key: (r) => `src:${(r.params as { source_key?: string }).source_key}`,
+          redis: limiterRedis,
+          nameSpace: `${nameSpace}in:`,
+        }),
+    });
   }
   if (roles.has('api')) {
     await app.register(apiRoutes, {
@@ -90,9 +106,11 @@ export async function startHookline(config: Config, roles: ReadonlySet<Role>): P
       secrets,
       publicUrl: config.publicUrl,
       allowPrivateDestinations: config.allowPrivateDestinations,
+      rateLimit: { perMinute: config.apiRateLimit, redis: limiterRedis, nameSpace },
     });
   }
   let sweeper: Sweeper | undefined;
+  let pruner: Pruner | undefined;
   let http: HttpAttempts | undefined;
   if (roles.has('worker')) {
     http = new HttpAttempts({ allowPrivateDestinations: config.allowPrivateDestinations });
@@ -109,6 +127,8 @@ export async function startHookline(config: Config, roles: ReadonlySet<Role>): P
     queue.consume(worker.handle, config.workerConcurrency);
     sweeper = new Sweeper({ db, queue, log, intervalMs: config.sweepIntervalMs });
     sweeper.start();
+    pruner = new Pruner({ db, log, retentionMs: config.retentionMs, intervalMs: config.pruneIntervalMs });
+    pruner.start();
   }
 
   const url = await app.listen({ port: config.port, host: config.host });
@@ -117,8 +137,10 @@ export async function startHookline(config: Config, roles: ReadonlySet<Role>): P
     closing ??= (async () => {
       await app.close();
       await sweeper?.stop();
+      await pruner?.stop();
       await queue.close();
       await notifier.close();
+      limiterRedis?.disconnect();
       await http?.close();
       await database.close();
     })();

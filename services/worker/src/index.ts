@@ -1,4 +1,5 @@
 export * from './delivery-worker.ts';
 export * from './http-attempt.ts';
+export * from './pruner.ts';
 export * from './retry-policy.ts';
 export * from './sweeper.ts';

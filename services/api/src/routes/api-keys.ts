@@ -37,16 +37,14 @@ export const apiKeyRoutes: FastifyPluginAsyncTypebox<ApiDeps> = async (app, deps
         prefix: key.prefix,
         key_hash: key.hash,
       });
-      return reply
-        .code(201)
-        .send({
-          id: row.id,
-          name: row.name,
-          prefix: row.prefix,
-          created_at: row.created_at.toISOString(),
-          last_used_at: null,
-          key: key.key,
-        });
+      return reply.code(201).send({
+        id: row.id,
+        name: row.name,
+        prefix: row.prefix,
+        created_at: row.created_at.toISOString(),
+        last_used_at: null,
+        key: key.key,
+      });
     },
   );
 
