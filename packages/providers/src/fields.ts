@@ -51,3 +51,22 @@ export function environmentRef(value: unknown): EnvironmentRef | null {
   const name = asString(env.name);
   return id || name ? { id, name } : null;
 }
+
+/** The first value that reads as an instant. */
+export function firstInstant(...values: unknown[]): string | null {
+  for (const value of values) {
+    const instant = asInstant(value);
+    if (instant) return instant;
+  }
+  return null;
+}
+
+/**
+ * The whole body as the JSON text to forward as `data`, for providers whose payload is the
+ * event's data itself (GitHub, Shopify). Only the BOM and outer whitespace are dropped, which
+ * are not part of the JSON value; the value's own bytes are untouched.
+ */
+export function bodyJson(body: Buffer): string {
+  const start = body[0] === 0xef && body[1] === 0xbb && body[2] === 0xbf ? 3 : 0;
+  return body.toString('utf8', start).replace(/^[ \t\r\n]+|[ \t\r\n]+$/g, '');
+}

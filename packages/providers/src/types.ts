@@ -38,9 +38,27 @@ export interface ProviderEvent {
   dataJson: string;
 }
 
+/** One event type a provider documents, and what Hookline normalizes it to. */
+export interface EventTypeInfo {
+  /** The provider's own name for the event. */
+  type: string;
+  /** The canonical `type` of the normalized event (CONTRACT §3). */
+  canonical: string;
+  description: string;
+  /** Canonical object type the event is about (`asset`, `upload`, …); null when it is about no one object. */
+  objectType: string | null;
+}
+
 export interface Provider {
   id: string;
   displayName: string;
+  /** Where a tenant finds the signing secret in the provider's dashboard (shown next to the secret field). */
+  secretHelp?: string;
+  /**
+   * The event types the provider documents, for docs and the UI. Not a filter: types outside
+   * it are accepted, stored and delivered under the provider's name.
+   */
+  events?: readonly EventTypeInfo[];
   /**
    * Validates a source's verification options other than `secret` (a generic HMAC source's
    * header, algorithm, encoding, template…) and returns what to store. Throws an Error whose
@@ -54,7 +72,14 @@ export interface Provider {
   isProbe?(body: Buffer, headers: HeaderMap): boolean;
   /**
    * Maps the payload onto the normalized fields. `members` holds the exact source text of
-   * each top-level member of the body; `parsed` is the same body parsed.
+   * each top-level member of the body; `parsed` is the same body parsed. `settings` are the
+   * source's (as for verify); a generic HMAC source reads its type and id fields from them.
    */
-  normalize(parsed: Record<string, unknown>, members: Map<string, string>, headers: HeaderMap, body: Buffer): ProviderEvent;
+  normalize(
+    parsed: Record<string, unknown>,
+    members: Map<string, string>,
+    headers: HeaderMap,
+    body: Buffer,
+    settings?: Readonly<Record<string, unknown>>,
+  ): ProviderEvent;
 }

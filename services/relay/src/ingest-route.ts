@@ -53,7 +53,15 @@ export async function ingestRoutes(
   } as const;
 
   app.post<{ Params: { source_key: string } }>('/in/:source_key', {
-    schema: { params: paramsSchema },
+    schema: {
+      tags: ['ingest'],
+      summary: 'Receive a webhook from a provider',
+      description:
+        "Providers POST here. The body is kept byte for byte and verified with the source's provider scheme. " +
+        '200 {id, duplicate} once stored; 401 verification failed; 404 unknown source; 400 unparsable; 413 too large; 429 rate limited; 503 storage unavailable.',
+      security: [],
+      params: paramsSchema,
+    },
     handler: async (request, reply) => {
       const body = (request.body as Buffer | undefined) ?? Buffer.alloc(0);
       const outcome = await opts.ingestor.ingest({

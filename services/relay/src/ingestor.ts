@@ -146,7 +146,7 @@ export class Ingestor {
       return reject('unparsable', 'unparsable', 400, 'body is JSON but not an object');
     }
 
-    const normalized = provider.normalize(parsed as Record<string, unknown>, members, req.headers, body);
+    const normalized = provider.normalize(parsed as Record<string, unknown>, members, req.headers, body, source.settings);
     const eventId = newId('event', req.receivedAt.getTime());
     const payload = renderEnvelope(normalized, {
       id: eventId,

@@ -1,4 +1,4 @@
-import { apiRoutes, healthRoutes, installErrorHandling, installSecurityHeaders, limitRequests } from '@hookline/api';
+import { apiRoutes, healthRoutes, installErrorHandling, installSecurityHeaders, limitRequests, registerOpenApi } from '@hookline/api';
 import type { Config } from '@hookline/config';
 import { SecretBox } from '@hookline/core';
 import { type DatabaseHandle, openDatabase } from '@hookline/db';
@@ -71,6 +71,7 @@ export async function startHookline(config: Config, roles: ReadonlySet<Role>): P
 
   installErrorHandling(app);
   installSecurityHeaders(app, { https: config.publicUrl.startsWith('https:') });
+  if (roles.has('api')) await registerOpenApi(app, { publicUrl: config.publicUrl });
   await app.register(healthRoutes, { db, queue });
 
   if (roles.has('relay')) {

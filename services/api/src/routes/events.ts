@@ -13,7 +13,7 @@ import {
   redeliverEvents,
 } from '@hookline/db';
 import type { DeliveryQueue } from '@hookline/queue';
-import { Type } from '@sinclair/typebox';
+import { type Static, Type } from '@sinclair/typebox';
 import type { FastifyBaseLogger } from 'fastify';
 import type { ApiDeps } from '../deps.ts';
 import { badRequest, notFound } from '../errors.ts';
@@ -55,7 +55,7 @@ async function withStatus(db: Db, rows: Pick<EventRow, 'id' | 'payload'>[]) {
     rows.map((r) => r.id),
   );
   return rows.map((row) => ({
-    ...(JSON.parse(row.payload) as Record<string, unknown>),
+    ...(JSON.parse(row.payload) as Normalized),
     status: eventStatus(deliveries.filter((d) => d.event_id === row.id)),
   }));
 }
@@ -84,10 +84,65 @@ function rawRequestView(request: NonNullable<Awaited<ReturnType<typeof getReques
     method: request.method,
     headers: request.headers,
     body: text ?? body?.toString('base64') ?? null,
-    body_encoding: text !== null || body === null ? 'utf8' : 'base64',
+    body_encoding: text !== null || body === null ? ('utf8' as const) : ('base64' as const),
     remote_ip: request.remote_ip,
   };
 }
+
+export const AttemptSchema = Type.Object({
+  number: Type.Integer(),
+  status_code: Type.Union([Type.Integer(), Type.Null()]),
+  error: Type.Union([Type.String(), Type.Null()]),
+  duration_ms: Type.Integer(),
+  response_excerpt: Type.Union([Type.String(), Type.Null()]),
+  created_at: Timestamp,
+});
+
+const ObjectRef = Type.Union([Type.Object({ type: Type.String(), id: Type.Union([Type.String(), Type.Null()]) }), Type.Null()]);
+/** The normalized event (CONTRACT §3; JSON Schema in packages/providers/schema) plus its delivery status. */
+const EventView = Type.Object(
+  {
+    id: Type.String(),
+    type: Type.String(),
+    provider: Type.String(),
+    source_id: Type.String(),
+    occurred_at: Type.Union([Timestamp, Type.Null()]),
+    received_at: Timestamp,
+    object: ObjectRef,
+    environment: Type.Union([
+      Type.Object({ id: Type.Union([Type.String(), Type.Null()]), name: Type.Union([Type.String(), Type.Null()]) }),
+      Type.Null(),
+    ]),
+    provider_event: Type.Object({ id: Type.String(), type: Type.String() }),
+    data: Type.Unknown({ description: "The provider's data object, unchanged" }),
+    status: Type.Union([Type.Literal('delivered'), Type.Literal('pending'), Type.Literal('failed'), Type.Literal('no_destinations')]),
+  },
+  { additionalProperties: true },
+);
+const DeliveryView = Type.Object({
+  id: Type.String(),
+  destination_id: Type.String(),
+  status: Type.Union([Type.Literal('pending'), Type.Literal('succeeded'), Type.Literal('failed'), Type.Literal('paused')]),
+  attempt_count: Type.Integer(),
+  next_attempt_at: Type.Union([Timestamp, Type.Null()]),
+  last_attempt_at: Type.Union([Timestamp, Type.Null()]),
+  attempts: Type.Array(AttemptSchema),
+});
+const RawRequest = Type.Object({
+  id: Type.String(),
+  received_at: Timestamp,
+  method: Type.String(),
+  headers: Type.Record(Type.String(), Type.String()),
+  body: Type.Union([Type.String(), Type.Null()]),
+  body_encoding: Type.Union([Type.Literal('utf8'), Type.Literal('base64')]),
+  remote_ip: Type.Union([Type.String(), Type.Null()]),
+});
+type Normalized = Omit<Static<typeof EventView>, 'status'>;
+
+const EventDetail = Type.Intersect([
+  EventView,
+  Type.Object({ request: Type.Union([RawRequest, Type.Null()]), deliveries: Type.Array(DeliveryView) }),
+]);
 
 const Status = Type.Union([Type.Literal('delivered'), Type.Literal('pending'), Type.Literal('failed'), Type.Literal('no_destinations')]);
 const FilterFields = {
@@ -113,19 +168,17 @@ const toFilter = (q: Filters) => ({
   until: parseInstant('until', q.until),
 });
 
-export const AttemptSchema = Type.Object({
-  number: Type.Integer(),
-  status_code: Type.Union([Type.Integer(), Type.Null()]),
-  error: Type.Union([Type.String(), Type.Null()]),
-  duration_ms: Type.Integer(),
-  response_excerpt: Type.Union([Type.String(), Type.Null()]),
-  created_at: Timestamp,
-});
-
 export const eventRoutes: FastifyPluginAsyncTypebox<ApiDeps> = async (app, deps) => {
   app.get(
     '/v1/events',
-    { schema: { tags: ['events'], summary: 'List normalized events with their delivery status', querystring: EventQuery } },
+    {
+      schema: {
+        tags: ['events'],
+        summary: 'List normalized events with their delivery status',
+        querystring: EventQuery,
+        response: { 200: Type.Object({ data: Type.Array(EventView), next_cursor: Type.Union([Type.String(), Type.Null()]) }) },
+      },
+    },
     async (request) => {
       const q = request.query;
       const page = await listEvents(deps.db, request.tenantId, { limit: q.limit ?? 20, cursor: q.cursor, search: q.q, ...toFilter(q) });
@@ -184,7 +237,14 @@ export const eventRoutes: FastifyPluginAsyncTypebox<ApiDeps> = async (app, deps)
 
   app.get(
     '/v1/events/:id',
-    { schema: { tags: ['events'], summary: 'An event with its raw request and every delivery attempt', params: IdParams } },
+    {
+      schema: {
+        tags: ['events'],
+        summary: 'An event with its raw request and every delivery attempt',
+        params: IdParams,
+        response: { 200: EventDetail, 404: ErrorBody },
+      },
+    },
     async (request) => {
       const { id } = request.params;
       const event = isId('event', id) ? await getEvent(deps.db, request.tenantId, id) : undefined;
@@ -198,7 +258,7 @@ export const eventRoutes: FastifyPluginAsyncTypebox<ApiDeps> = async (app, deps)
         deliveries.map((d) => d.id),
       );
       return {
-        ...(JSON.parse(event.payload) as Record<string, unknown>),
+        ...(JSON.parse(event.payload) as Normalized),
         status: eventStatus(deliveries),
         request: raw ? rawRequestView(raw) : null,
         deliveries: deliveries.map((d) => ({

@@ -3,7 +3,22 @@ import type { RequestOutcome } from '@hookline/db';
 import { listRequests } from '@hookline/db';
 import { Type } from '@sinclair/typebox';
 import type { ApiDeps } from '../deps.ts';
-import { ListQuery } from '../schemas.ts';
+import { ListOf, ListQuery, Timestamp } from '../schemas.ts';
+
+const RequestView = Type.Object({
+  id: Type.String(),
+  source_id: Type.Union([Type.String(), Type.Null()]),
+  received_at: Timestamp,
+  method: Type.String(),
+  headers: Type.Record(Type.String(), Type.String()),
+  body_bytes: Type.Integer(),
+  remote_ip: Type.Union([Type.String(), Type.Null()]),
+  outcome: Type.String({ description: 'accepted, duplicate, probe or rejected' }),
+  reason: Type.Union([Type.String(), Type.Null()], { description: 'verification_failed, unknown_source, too_large, unparsable…' }),
+  detail: Type.Union([Type.String(), Type.Null()]),
+  status_code: Type.Integer(),
+  event_id: Type.Union([Type.String(), Type.Null()]),
+});
 
 const Outcome = Type.Union([Type.Literal('accepted'), Type.Literal('duplicate'), Type.Literal('probe'), Type.Literal('rejected')]);
 
@@ -12,6 +27,9 @@ export const requestRoutes: FastifyPluginAsyncTypebox<ApiDeps> = async (app, dep
     '/v1/requests',
     {
       schema: {
+        tags: ['requests'],
+        summary: 'The request log: every ingest request with its outcome and, when rejected, the reason',
+        response: { 200: ListOf(RequestView) },
         querystring: Type.Object({
           ...ListQuery,
           source_id: Type.Optional(Type.String({ maxLength: 64 })),

@@ -4,6 +4,7 @@ import { insertApiKey, insertTenantWithUser } from '@hookline/db';
 import { Type } from '@sinclair/typebox';
 import type { ApiDeps } from '../deps.ts';
 import { ApiError } from '../errors.ts';
+import { ErrorBody } from '../schemas.ts';
 
 export const MIN_PASSWORD_LENGTH = 10;
 
@@ -23,32 +24,53 @@ const SignupBody = Type.Object(
 );
 
 export const signupRoutes: FastifyPluginAsyncTypebox<ApiDeps> = async (app, deps) => {
-  app.post('/v1/signup', { schema: { body: SignupBody } }, async (request, reply) => {
-    const { email, password, name } = request.body;
-    if (password.length < MIN_PASSWORD_LENGTH) {
-      throw new ApiError(400, 'weak_password', `password must be at least ${MIN_PASSWORD_LENGTH} characters`);
-    }
-    const tenant = { id: newId('tenant'), name };
-    const user = { id: newId('user'), email: email.toLowerCase(), password_hash: await hashPassword(password) };
-    try {
-      await insertTenantWithUser(deps.db, tenant, user);
-    } catch (err) {
-      if ((err as { code?: string }).code === '23505') throw new ApiError(409, 'email_taken', 'an account with this email exists');
-      throw err;
-    }
-    const apiKey = generateApiKey();
-    const stored = await insertApiKey(deps.db, {
-      id: newId('apiKey'),
-      tenant_id: tenant.id,
-      name: 'default',
-      prefix: apiKey.prefix,
-      key_hash: apiKey.hash,
-    });
-    return reply.code(201).send({
-      tenant: { id: tenant.id, name },
-      user: { id: user.id, email: user.email },
-      api_key: apiKey.key,
-      api_key_id: stored.id,
-    });
-  });
+  app.post(
+    '/v1/signup',
+    {
+      schema: {
+        tags: ['signup'],
+        summary: 'Create a tenant, its first user and an API key (shown once)',
+        security: [],
+        body: SignupBody,
+        response: {
+          201: Type.Object({
+            tenant: Type.Object({ id: Type.String(), name: Type.String() }),
+            user: Type.Object({ id: Type.String(), email: Type.String() }),
+            api_key: Type.String(),
+            api_key_id: Type.String(),
+          }),
+          400: ErrorBody,
+          409: ErrorBody,
+        },
+      },
+    },
+    async (request, reply) => {
+      const { email, password, name } = request.body;
+      if (password.length < MIN_PASSWORD_LENGTH) {
+        throw new ApiError(400, 'weak_password', `password must be at least ${MIN_PASSWORD_LENGTH} characters`);
+      }
+      const tenant = { id: newId('tenant'), name };
+      const user = { id: newId('user'), email: email.toLowerCase(), password_hash: await hashPassword(password) };
+      try {
+        await insertTenantWithUser(deps.db, tenant, user);
+      } catch (err) {
+        if ((err as { code?: string }).code === '23505') throw new ApiError(409, 'email_taken', 'an account with this email exists');
+        throw err;
+      }
+      const apiKey = generateApiKey();
+      const stored = await insertApiKey(deps.db, {
+        id: newId('apiKey'),
+        tenant_id: tenant.id,
+        name: 'default',
+        prefix: apiKey.prefix,
+        key_hash: apiKey.hash,
+      });
+      return reply.code(201).send({
+        tenant: { id: tenant.id, name },
+        user: { id: user.id, email: user.email },
+        api_key: apiKey.key,
+        api_key_id: stored.id,
+      });
+    },
+  );
 };
