@@ -1,11 +1,13 @@
 import { type Kysely, type Migration, type MigrationProvider, Migrator } from 'kysely';
 import * as core from './migrations/2026_11_23_0001_core.ts';
 import * as sessionsAndStream from './migrations/2026_11_23_0002_sessions_and_stream.ts';
+import * as testEvents from './migrations/2026_11_23_0003_test_events.ts';
 
 /** Migrations are listed here, in order, so bundling and tsx both find them without fs globbing. */
 const MIGRATIONS: Record<string, Migration> = {
   '2026_11_23_0001_core': core,
   '2026_11_23_0002_sessions_and_stream': sessionsAndStream,
+  '2026_11_23_0003_test_events': testEvents,
 };
 
 class StaticProvider implements MigrationProvider {

@@ -83,7 +83,8 @@ export interface EventTable {
   id: string;
   tenant_id: string;
   source_id: string;
-  request_id: string;
+  /** Null for test events sent from the dashboard. */
+  request_id: string | null;
   type: string;
   provider: string;
   provider_event_id: string;

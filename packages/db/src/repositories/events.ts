@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import type { Db } from '../database.ts';
+import type { NewEvent } from '../tables.ts';
 import { type Page, pageOf } from './pagination.ts';
 
 /** An event's deliveries summed up in one word (failed beats pending beats delivered). */
@@ -71,4 +72,19 @@ export function getEventById(db: Db, id: string) {
 export function listEventsByIds(db: Db, tenantId: string, ids: string[]) {
   if (ids.length === 0) return Promise.resolve([]);
   return db.selectFrom('events').select(['id', 'payload']).where('tenant_id', '=', tenantId).where('id', 'in', ids).execute();
+}
+
+/** Stores an event with one delivery to one destination (a test event), announced on the stream. */
+export async function insertTestEvent(db: Db, event: NewEvent, delivery: { id: string; destination_id: string; next_attempt_at: Date }) {
+  await db.transaction().execute(async (trx) => {
+    await trx.insertInto('events').values(event).execute();
+    await trx
+      .insertInto('deliveries')
+      .values({ ...delivery, tenant_id: event.tenant_id, event_id: event.id, status: 'pending' })
+      .execute();
+    await trx
+      .insertInto('stream_entries')
+      .values({ tenant_id: event.tenant_id, source_id: event.source_id, kind: 'event', ref_id: event.id })
+      .execute();
+  });
 }

@@ -7,10 +7,12 @@ import {
   getDestination,
   getSource,
   insertDestination,
+  insertTestEvent,
   listDestinations,
   releaseHeldDeliveries,
   updateDestination,
 } from '@hookline/db';
+import { type ProviderEvent, renderEnvelope } from '@hookline/providers';
 import { Type } from '@sinclair/typebox';
 import type { ApiDeps } from '../deps.ts';
 import { badRequest, notFound } from '../errors.ts';
@@ -194,6 +196,56 @@ export const destinationRoutes: FastifyPluginAsyncTypebox<ApiDeps> = async (app,
         });
       }
       return { ...destinationView(updated), ...(secret ? { signing_secret: secret } : {}) };
+    },
+  );
+
+  app.post(
+    '/v1/destinations/:id/test',
+    {
+      schema: {
+        tags: ['destinations'],
+        summary: 'Send a test event (type hookline.test) to this destination only',
+        params: IdParams,
+        response: { 202: Type.Object({ event_id: Type.String() }), 404: ErrorBody },
+      },
+    },
+    async (request, reply) => {
+      const destination = await find(request.tenantId, request.params.id);
+      const id = newId('event');
+      const now = new Date();
+      const event: ProviderEvent = {
+        type: 'hookline.test',
+        providerEventId: id,
+        providerEventType: 'hookline.test',
+        occurredAt: now.toISOString(),
+        object: null,
+        environment: null,
+        dataJson: JSON.stringify({ message: 'A test event from Hookline. Answer 2xx to mark it delivered.' }),
+      };
+      const payload = renderEnvelope(event, { id, provider: 'hookline', sourceId: destination.source_id, receivedAt: now });
+      const deliveryId = newId('delivery');
+      await insertTestEvent(
+        deps.db,
+        {
+          id,
+          tenant_id: request.tenantId,
+          source_id: destination.source_id,
+          request_id: null,
+          type: event.type,
+          provider: 'hookline',
+          provider_event_id: id,
+          provider_event_type: event.type,
+          occurred_at: now,
+          received_at: now,
+          payload,
+        },
+        { id: deliveryId, destination_id: destination.id, next_attempt_at: now },
+      );
+      deps.notifier.publish(request.tenantId);
+      deps.queue.enqueue([{ deliveryId, runAt: now }]).catch(() => {
+        // the sweeper picks it up
+      });
+      return reply.code(202).send({ event_id: id });
     },
   );
 

@@ -251,7 +251,7 @@ export const eventRoutes: FastifyPluginAsyncTypebox<ApiDeps> = async (app, deps)
       if (!event) throw notFound('event');
       const [deliveries, raw] = await Promise.all([
         listDeliveriesForEvents(deps.db, [event.id]),
-        getRequest(deps.db, request.tenantId, event.request_id),
+        event.request_id ? getRequest(deps.db, request.tenantId, event.request_id) : undefined,
       ]);
       const attempts = await listAttemptsForDeliveries(
         deps.db,
