@@ -31,6 +31,8 @@ export interface Config {
   retentionMs: number;
   /** How often the pruning job runs. */
   pruneIntervalMs: number;
+  /** How often an idle live stream sends a comment line, so proxies keep it open. */
+  streamHeartbeatMs: number;
   /** Deliveries in flight at once per worker process. */
   workerConcurrency: number;
   logLevel: string;
@@ -147,6 +149,7 @@ export function loadConfig(env: Env = process.env): Config {
   const retentionMs = read(env, 'HOOKLINE_RETENTION', 30 * 86_400_000, parseDuration);
   if (retentionMs <= 0) throw new ConfigError('HOOKLINE_RETENTION: must be greater than 0');
   const pruneIntervalMs = read(env, 'HOOKLINE_PRUNE_INTERVAL', 3_600_000, parseDuration);
+  const streamHeartbeatMs = read(env, 'HOOKLINE_STREAM_HEARTBEAT', 15_000, parseDuration);
   const workerConcurrency = read(env, 'HOOKLINE_WORKER_CONCURRENCY', 50, (raw) => {
     const n = Number(raw);
     if (!Number.isInteger(n) || n < 1 || n > 1000) throw new Error(`"${raw}" is not a whole number from 1 to 1000`);
@@ -177,6 +180,7 @@ export function loadConfig(env: Env = process.env): Config {
     ingestRateLimit,
     retentionMs,
     pruneIntervalMs,
+    streamHeartbeatMs,
     workerConcurrency,
     logLevel,
   };

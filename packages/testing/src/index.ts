@@ -4,3 +4,4 @@ export * from './environment.ts';
 export * from './process.ts';
 export * from './receiver.ts';
 export * from './redis-server.ts';
+export * from './sse.ts';

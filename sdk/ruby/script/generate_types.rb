@@ -1,14 +1,26 @@
 #!/usr/bin/env ruby
 # frozen_string_literal: true
 
-# Writes lib/hookline/event_types.rb from the canonical event type catalogue, so that the
-# gem's constants and predicates cannot drift from the types the relay emits.
+# Writes lib/hookline/event_types.rb from the canonical event type catalogue,
+# packages/providers/schema/event-types.json, so that the gem's constants and predicates
+# cannot drift from the types the relay emits.
 #
 #   ruby script/generate_types.rb           # regenerate
 #   ruby script/generate_types.rb --check   # exit 1 when the committed file is stale
 #
-# Until packages/providers/schema/event-types.json exists, the Mux list committed beside
-# this script stands in for it. --catalogue and --output point elsewhere (tests do).
+# --catalogue and --output point elsewhere (tests do). Exits 2, writing nothing, when the
+# catalogue is missing or not in the format below.
+#
+# The catalogue is written by packages/providers/scripts/generate.ts:
+#
+#   {"$comment": "…",
+#    "video": [{"type": "video.asset.ready", "description": "…", "object_type": "asset",
+#               "providers": [...], "provider_types": {...}}, …],
+#    "other": [{"type": "checkout.session.completed", "description": "…", …}, …]}
+#
+# Like the JS SDK (sdk/js/src/events.generated.ts, whose EVENT_TYPES and HooklineEvent union
+# cover the video types only), the gem gets a constant and a predicate for every `video`
+# type and nothing for `other`: those events are compared with a string.
 
 require "json"
 require "optparse"
@@ -17,84 +29,77 @@ module GenerateTypes
   SDK = File.expand_path("..", __dir__)
   REPO = File.expand_path("../..", SDK)
   CATALOGUE = File.join(REPO, "packages/providers/schema/event-types.json")
-  FALLBACK = File.join(__dir__, "fallback-event-types.json")
   OUTPUT = File.join(SDK, "lib/hookline/event_types.rb")
-  TYPE = /\A[a-z0-9][a-z0-9_-]*(\.[a-z0-9_-]+)*\z/i
-  RESERVED = %w[ALL PREDICATES].freeze
+  TYPE = /\Avideo(\.[a-z0-9][a-z0-9_-]*)+\z/
+  FORMAT = '{"video": [{"type": "video.…", "description": "…", …}, …], "other": [...]}'
 
   Entry = Struct.new(:type, :description, :constant, :predicate)
+  CatalogueError = Class.new(StandardError)
 
   module_function
 
   def main(argv)
-    options = { catalogue: nil, output: OUTPUT, check: false }
+    options = { catalogue: CATALOGUE, output: OUTPUT, check: false }
     OptionParser.new do |o|
       o.banner = "usage: ruby script/generate_types.rb [--check] [--catalogue PATH] [--output PATH]"
       o.on("--check", "exit 1 if the output file is stale") { options[:check] = true }
-      o.on("--catalogue PATH", "read this catalogue (no fallback)") { |p| options[:catalogue] = File.expand_path(p) }
+      o.on("--catalogue PATH", "read this catalogue instead of #{label(CATALOGUE)}") { |p| options[:catalogue] = File.expand_path(p) }
       o.on("--output PATH", "write or check this file") { |p| options[:output] = File.expand_path(p) }
     end.parse!(argv)
 
-    source = options[:catalogue] || pick_source
-    entries = parse(JSON.parse(File.read(source)))
+    source = options[:catalogue]
+    entries = read(source)
     code = render(entries, label(source))
     options[:check] ? check(code, options[:output], entries.size) : write(code, options[:output], entries.size)
-  rescue JSON::ParserError, ArgumentError, SystemCallError, OptionParser::ParseError => e
+  rescue CatalogueError, SystemCallError, OptionParser::ParseError => e
     warn "generate_types: #{e.message}"
     2
   end
 
-  def pick_source
-    if File.exist?(CATALOGUE)
-      puts "generate_types: using the catalogue #{label(CATALOGUE)}"
-      CATALOGUE
-    else
-      puts "generate_types: #{label(CATALOGUE)} not found; using the fallback #{label(FALLBACK)}"
-      FALLBACK
+  def read(path)
+    unless File.exist?(path)
+      raise CatalogueError, "the catalogue #{label(path)} is missing; it is written by " \
+                            "`node --import tsx packages/providers/scripts/generate.ts`"
     end
-  end
 
-  # The catalogue's shape is still settling, so any of these is read:
-  # [{"type": …, "description": …}], {"types": [...]}, ["video.asset.ready", …],
-  # or {"video.asset.ready": "description" | {"description": …}}.
-  def parse(json)
-    list = json.is_a?(Hash) && json.key?("types") ? json["types"] : json
-    pairs =
-      case list
-      when Array then list.map { |item| pair(item) }
-      when Hash then list.map { |type, value| [type, value.is_a?(Hash) ? value["description"] : value] }
-      else raise ArgumentError, "catalogue is neither a list nor an object of types"
-      end
-    entries = pairs.uniq(&:first).map { |type, description| entry(type, description) }
-    raise ArgumentError, "catalogue lists no types" if entries.empty?
-
-    check_unique(entries)
-  end
-
-  def pair(item)
-    case item
-    when String then [item, nil]
-    when Hash then [item["type"] || item["name"] || item["id"], item["description"]]
-    else raise ArgumentError, "catalogue entry #{item.inspect} is neither a type nor an object"
+    begin
+      json = JSON.parse(File.read(path))
+    rescue JSON::ParserError => e
+      raise CatalogueError, "#{label(path)} is not JSON: #{e.message.lines.first.strip}"
     end
+    parse(json, label(path))
   end
 
-  def entry(type, description)
-    raise ArgumentError, "#{type.inspect} is not an event type" unless type.is_a?(String) && type.match?(TYPE)
+  def parse(json, source)
+    unless json.is_a?(Hash) && json["video"].is_a?(Array) && json["other"].is_a?(Array)
+      raise CatalogueError, "#{source} is not an event type catalogue: expected #{FORMAT}"
+    end
+    raise CatalogueError, "#{source} lists no video types" if json["video"].empty?
+
+    entries = json["video"].each_with_index.map { |item, i| entry(item, "#{source}: video[#{i}]") }
+    check_unique(entries, source)
+  end
+
+  def entry(item, where)
+    raise CatalogueError, "#{where} is #{item.inspect}, not an object" unless item.is_a?(Hash)
+
+    type = item["type"]
+    description = item["description"]
+    raise CatalogueError, "#{where} has the type #{type.inspect}, not a video event type" unless type.is_a?(String) && type.match?(TYPE)
+    raise CatalogueError, "#{where} (#{type}) has no description string" unless description.is_a?(String)
 
     constant = type.upcase.gsub(/[^A-Z0-9]+/, "_")
-    raise ArgumentError, "#{type} makes the reserved constant #{constant}" if RESERVED.include?(constant) || constant.match?(/\A\d/)
-
-    predicate = "#{constant.downcase}?"
-    raise ArgumentError, "#{type} makes #{predicate}, which every Ruby object has" if Object.method_defined?(predicate)
-
-    text = description.is_a?(String) ? description.split.join(" ") : nil
-    Entry.new(type, text, constant, predicate)
+    text = description.split.join(" ")
+    Entry.new(type, text.empty? ? nil : text, constant, "#{constant.downcase}?")
   end
 
-  def check_unique(entries)
+  def check_unique(entries, source)
     entries.group_by(&:constant).each do |constant, same|
-      raise ArgumentError, "#{same.map(&:type).join(' and ')} both make #{constant}" if same.size > 1
+      next if same.size == 1
+
+      types = same.map(&:type)
+      problem = types.uniq.size == 1 ? "lists #{types.first} more than once" : "has #{types.join(' and ')}, which both make #{constant}"
+      raise CatalogueError, "#{source} #{problem}"
     end
     entries
   end
@@ -112,11 +117,12 @@ module GenerateTypes
       # frozen_string_literal: true
 
       # GENERATED by sdk/ruby/script/generate_types.rb from #{source}.
-      # Do not edit: change the catalogue, then run `ruby script/generate_types.rb` in sdk/ruby.
+      # Do not edit: regenerate the catalogue, then run `ruby script/generate_types.rb` in sdk/ruby.
 
       module Hookline
-        # The canonical event types (CONTRACT §3): a constant per type, ALL of them in
-        # catalogue order, and a predicate per type for Hookline::Event.
+        # The canonical video event types (CONTRACT §3): a constant per type, ALL of them in
+        # catalogue order, and a predicate per type for Hookline::Event. Other providers' types
+        # (Stripe, GitHub, Shopify…) have none, as in the JS SDK: compare event.type with a string.
         module EventTypes
       #{constants.join("\n")}
           ALL = [

@@ -8,8 +8,13 @@ import Fastify from 'fastify';
 import openapiTS, { astToString } from 'openapi-typescript';
 import { type ApiDeps, apiRoutes, healthRoutes, registerOpenApi } from '../src/index.ts';
 
-const DOC = fileURLToPath(new URL('../openapi.json', import.meta.url));
-const TYPES = fileURLToPath(new URL('../../../sdk/js/src/api.generated.ts', import.meta.url));
+// --doc and --types point elsewhere (the drift test checks a tampered copy).
+const option = (name: string, fallback: string) => {
+  const i = process.argv.indexOf(name);
+  return i > 0 && process.argv[i + 1] ? (process.argv[i + 1] as string) : fallback;
+};
+const DOC = option('--doc', fileURLToPath(new URL('../openapi.json', import.meta.url)));
+const TYPES = option('--types', fileURLToPath(new URL('../../../sdk/js/src/api.generated.ts', import.meta.url)));
 
 async function render(): Promise<{ doc: string; types: string }> {
   const app = Fastify();

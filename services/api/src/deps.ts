@@ -12,5 +12,7 @@ export interface ApiDeps {
   secrets: SecretBox;
   publicUrl: string;
   allowPrivateDestinations: boolean;
+  /** Live stream heartbeat and poll intervals. */
+  stream?: { heartbeatMs: number; pollMs: number };
   rateLimit: { perMinute: number; redis?: Redis | undefined; nameSpace: string };
 }

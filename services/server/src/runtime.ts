@@ -108,6 +108,7 @@ export async function startHookline(config: Config, roles: ReadonlySet<Role>): P
       publicUrl: config.publicUrl,
       allowPrivateDestinations: config.allowPrivateDestinations,
       rateLimit: { perMinute: config.apiRateLimit, redis: limiterRedis, nameSpace },
+      stream: { heartbeatMs: config.streamHeartbeatMs, pollMs: 2_000 },
     });
   }
   let sweeper: Sweeper | undefined;

@@ -6,6 +6,7 @@ import {
   type EventStatus,
   getEvent,
   getRequest,
+  getSource,
   listAttemptsForDeliveries,
   listDeliveriesForEvents,
   listEventIds,
@@ -197,7 +198,8 @@ export const eventRoutes: FastifyPluginAsyncTypebox<ApiDeps> = async (app, deps)
       },
     },
     async (request, reply) => {
-      if (request.body.source_id && !isId('source', request.body.source_id)) throw notFound('source');
+      const sourceId = request.body.source_id;
+      if (sourceId && !(isId('source', sourceId) && (await getSource(deps.db, request.tenantId, sourceId)))) throw notFound('source');
       const ids = await listEventIds(deps.db, request.tenantId, toFilter(request.body), REPLAY_LIMIT);
       const tenantId = request.tenantId;
       // Answer now; redeliver in chunks after. A crash midway leaves the rest unreplayed,

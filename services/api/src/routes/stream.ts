@@ -21,13 +21,6 @@ import { badRequest, notFound } from '../errors.ts';
 const KINDS: StreamKind[] = ['request', 'event', 'attempt'];
 const BATCH = 500;
 
-export interface StreamTimings {
-  /** A comment line this often keeps proxies from closing an idle stream. */
-  heartbeatMs: number;
-  /** Re-read this often even without a wake-up (a lost notification, a late commit). */
-  pollMs: number;
-}
-
 /** Renders stream entries as the same objects the list endpoints return. */
 async function render(db: Db, tenantId: string, entries: StreamEntry[]) {
   const ids = (kind: StreamKind) => entries.filter((e) => e.kind === kind).map((e) => e.ref_id);
@@ -46,8 +39,10 @@ async function render(db: Db, tenantId: string, entries: StreamEntry[]) {
   return entries.flatMap((e) => (byId.has(e.ref_id) ? [{ entry: e, data: byId.get(e.ref_id) }] : []));
 }
 
-export const streamRoutes: FastifyPluginAsyncTypebox<ApiDeps & { timings?: StreamTimings }> = async (app, deps) => {
-  const timings = deps.timings ?? { heartbeatMs: 15_000, pollMs: 2_000 };
+export const streamRoutes: FastifyPluginAsyncTypebox<ApiDeps> = async (app, deps) => {
+  // A comment line every heartbeatMs keeps proxies from closing an idle stream; a re-read
+  // every pollMs covers a lost wake-up or a transaction that committed late.
+  const timings = deps.stream ?? { heartbeatMs: 15_000, pollMs: 2_000 };
 
   app.get(
     '/v1/stream',
