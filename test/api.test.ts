@@ -243,8 +243,29 @@ describe('the tenant API', () => {
       expect(replay).toMatchObject({ status: 202, body: { count: 1 } });
       await eventually(async () => deliveriesOf(body.id).length === 3);
       expect(deliveriesOf(body.id).map((d) => d.headers['hookline-attempt'])).toEqual(['1', '2', '3']);
-      const detail = await alice.api.ok('GET', `/v1/events/${body.id}`);
-      expect(detail.deliveries[0].attempts.map((a: { number: number }) => a.number)).toEqual([1, 2, 3]);
+      const attempts = await eventually(async () => {
+        const list = (await alice.api.ok('GET', `/v1/events/${body.id}`)).deliveries[0].attempts;
+        return list.length === 3 && list;
+      });
+      expect(attempts.map((a: { number: number }) => a.number)).toEqual([1, 2, 3]);
+    });
+
+    it('keeps a retry asked for while an attempt is in flight', async () => {
+      const slow = await startReceiver((n) => ({ status: 200, delayMs: n === 0 ? 500 : 0 }));
+      try {
+        const { source } = await sourceWithDestination(slow.url);
+        const { body } = await send(source.ingest_url);
+        await slow.waitFor(1); // the first attempt is in flight
+        expect((await alice.api.call('POST', `/v1/events/${body.id}/retry`)).status).toBe(202);
+        await slow.waitFor(2);
+        const attempts = await eventually(async () => {
+          const event = await alice.api.ok('GET', `/v1/events/${body.id}`);
+          return event.status === 'delivered' && event.deliveries[0].attempts.length === 2 && event.deliveries[0].attempts;
+        });
+        expect(attempts.map((a: { number: number }) => a.number)).toEqual([1, 2]);
+      } finally {
+        await slow.close();
+      }
     });
 
     it('filters by type, status and id, and pages with a cursor', async () => {

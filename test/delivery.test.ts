@@ -1,6 +1,7 @@
 import {
   type BackendEnv,
   backendEnv,
+  eventually,
   type HooklineProcess,
   muxSignature,
   type Receiver,
@@ -67,7 +68,11 @@ describe('a signed Mux webhook in, a signed delivery out', () => {
     expect(event.data).toEqual(original.data);
 
     // The API tells the same story: the event, its raw request, its delivery and attempt.
-    const detail = await api.ok('GET', `/v1/events/${answer.body.id}`);
+    // The destination has answered; the attempt is recorded a moment later.
+    const detail = await eventually(async () => {
+      const event = await api.ok('GET', `/v1/events/${answer.body.id}`);
+      return event.status === 'delivered' && event;
+    });
     expect(detail.request.body).toBe(body);
     expect(detail.request.headers['mux-signature']).toBeDefined();
     expect(detail.deliveries).toHaveLength(1);

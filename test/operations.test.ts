@@ -84,6 +84,46 @@ describe('operations and security', () => {
     }
   });
 
+  it('refuses private destinations unless allowed, at creation and again at delivery time', async () => {
+    const storage = await backendEnv();
+    const receiver = await startReceiver();
+    // Allowed first (a loopback host's default), so a loopback destination exists...
+    let hookline = await startHooklineProcess({ env: storage.env });
+    try {
+      const { api } = await signUp(hookline.url);
+      const source = await createMuxSource(api);
+      await api.ok('POST', '/v1/destinations', { source_id: source.id, url: receiver.url });
+      await hookline.stop();
+      // ...then the same storage under a relay that forbids them.
+      hookline = await startHooklineProcess({ env: { ...storage.env, HOOKLINE_ALLOW_PRIVATE_DESTINATIONS: 'false' }, port: hookline.port });
+      for (const url of [
+        'http://127.0.0.1:8080/x',
+        'http://localhost/x',
+        'http://169.254.169.254/latest/meta-data',
+        'http://[::1]/x',
+        'http://10.0.0.8/x',
+      ]) {
+        const refused = await api.call('POST', '/v1/destinations', { source_id: source.id, url });
+        expect(refused.status, url).toBe(400);
+        expect(refused.body.error.message).toMatch(/private or loopback/);
+      }
+      const { body } = await send(source.ingest_url);
+      const attempt = await eventually(async () => (await api.ok('GET', `/v1/events/${body.id}`)).deliveries[0].attempts[0]);
+      expect(attempt).toMatchObject({ status_code: null, error: expect.stringMatching(/private address/) });
+      expect(receiver.received).toHaveLength(0);
+    } finally {
+      await hookline.stop();
+      await receiver.close();
+      await storage.cleanup();
+    }
+  });
+
+  it('stops at start with one line naming a bad setting', async () => {
+    await expect(startHooklineProcess({ env: { HOOKLINE_RETRY_SCHEDULE: '5s,later', HOOKLINE_DATA_DIR: tempDir() } })).rejects.toThrow(
+      /exited with 1 before listening:\s*hookline: HOOKLINE_RETRY_SCHEDULE: "later" is not a duration/,
+    );
+  });
+
   it('prunes events and requests past HOOKLINE_RETENTION', async () => {
     const storage = await backendEnv();
     const hookline = await startHooklineProcess({ env: { ...storage.env, HOOKLINE_RETENTION: '1s', HOOKLINE_PRUNE_INTERVAL: '300ms' } });

@@ -7,7 +7,10 @@ export interface Received {
 }
 
 /** What the receiver does with the n-th request (0-based): a status, or hang until closed. */
-export type Respond = (n: number, req: Received) => { status: number; headers?: Record<string, string>; body?: string } | 'hang';
+export type Respond = (
+  n: number,
+  req: Received,
+) => { status: number; headers?: Record<string, string>; body?: string; delayMs?: number } | 'hang';
 
 /**
  * A real HTTP destination on a spare loopback port: it records every request and answers
@@ -34,8 +37,12 @@ export async function startReceiver(respond: Respond = () => ({ status: 200 })) 
         hanging.add(res);
         return;
       }
-      res.writeHead(answer.status, answer.headers ?? {});
-      res.end(answer.body ?? '');
+      const reply = () => {
+        res.writeHead(answer.status, answer.headers ?? {});
+        res.end(answer.body ?? '');
+      };
+      if (answer.delayMs) setTimeout(reply, answer.delayMs);
+      else reply();
     });
   });
   await new Promise<void>((res) => server.listen(0, '127.0.0.1', res));

@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import { apiRoutes, healthRoutes, installErrorHandling, installSecurityHeaders, limitRequests, registerOpenApi } from '@hookline/api';
 import type { Config } from '@hookline/config';
 import { SecretBox } from '@hookline/core';
@@ -7,6 +8,9 @@ import { Ingestor, ingestRoutes } from '@hookline/relay';
 import { DeliveryWorker, HttpAttempts, Pruner, Sweeper } from '@hookline/worker';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
+import { webUi } from '../../api/src/web-ui.ts';
+
+const WEB_DIST = fileURLToPath(new URL('../../../web/dist', import.meta.url));
 
 export const ROLES = ['relay', 'api', 'worker'] as const;
 export type Role = (typeof ROLES)[number];
@@ -110,6 +114,7 @@ export async function startHookline(config: Config, roles: ReadonlySet<Role>): P
       rateLimit: { perMinute: config.apiRateLimit, redis: limiterRedis, nameSpace },
       stream: { heartbeatMs: config.streamHeartbeatMs, pollMs: 2_000 },
     });
+    await app.register(webUi, { distDir: WEB_DIST });
   }
   let sweeper: Sweeper | undefined;
   let pruner: Pruner | undefined;

@@ -119,9 +119,9 @@ export class DeliveryWorker {
       response_excerpt: result.responseExcerpt,
       created_at: new Date(now),
     };
-    await recordAttempt(db, attempt, { status, nextAttemptAt }, event.source_id);
-    this.#deps.onAttempt?.(attempt, { id: delivery.id, status, next_attempt_at: nextAttemptAt });
-    if (nextAttemptAt) this.#enqueue(delivery.id, nextAttemptAt);
+    const after = await recordAttempt(db, attempt, { status, nextAttemptAt }, event.source_id, delivery.updated_at);
+    this.#deps.onAttempt?.(attempt, { id: delivery.id, ...after });
+    if (after.status === 'pending' && after.next_attempt_at) this.#enqueue(delivery.id, after.next_attempt_at);
   }
 
   /** A job that fired before its delivery was due (clock skew, a stale job) re-arms it. */

@@ -30,27 +30,36 @@ export async function recordAttempt(
   attempt: NewAttempt,
   next: { status: DeliveryStatus; nextAttemptAt: Date | null },
   sourceId: string,
-) {
-  await db.transaction().execute(async (trx) => {
-    await trx.insertInto('attempts').values(attempt).execute();
-    // Announced on the live stream in the same transaction, so the stream never shows an
+  claimedVersion: Date,
+): Promise<{ status: DeliveryStatus; next_attempt_at: Date | null }> {
+  return db.transaction().execute(async (trx) => {
+    // The stream entry goes first: its foreign key takes the source's lock before any
+    // delivery row is touched, the same order a source delete takes them, so the two
+    // cannot deadlock. Announced in the same transaction, the stream never shows an
     // attempt that did not happen nor misses one that did.
     await trx
       .insertInto('stream_entries')
       .values({ tenant_id: attempt.tenant_id, source_id: sourceId, kind: 'attempt', ref_id: attempt.id })
       .execute();
-    await trx
+    await trx.insertInto('attempts').values(attempt).execute();
+    // A retry or replay asked for while this attempt was in flight moved updated_at past
+    // the claim's: it wins, so the delivery stays due now instead of being closed. (The
+    // claim's copy went through a JS Date, which keeps milliseconds of PostgreSQL's
+    // microseconds: hence the millisecond of slack.)
+    const retried = sql<boolean>`updated_at > ${claimedVersion}::timestamptz + interval '1 millisecond'`;
+    return trx
       .updateTable('deliveries')
       .set({
-        status: next.status,
+        status: sql`case when ${retried} then 'pending' else ${next.status} end`,
         attempt_count: attempt.number,
-        next_attempt_at: next.nextAttemptAt,
+        next_attempt_at: sql`case when ${retried} then now() else ${next.nextAttemptAt}::timestamptz end`,
         locked_until: null,
         last_attempt_at: attempt.created_at ?? new Date(),
         updated_at: new Date(),
       })
       .where('id', '=', attempt.delivery_id)
-      .execute();
+      .returning(['status', 'next_attempt_at'])
+      .executeTakeFirstOrThrow();
   });
 }
 

@@ -1,0 +1,212 @@
+import { spawn } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { readFile, stat } from 'node:fs/promises';
+import { dirname, extname, join, posix, sep } from 'node:path';
+import type { FastifyInstance, FastifyReply } from 'fastify';
+
+export interface WebUiOptions {
+  /** The built UI (web/dist). */
+  distDir: string;
+  /**
+   * Build the UI in the background when distDir is missing or older than its sources. By
+   * default, when the sources are there (web/scripts/build.ts beside distDir).
+   */
+  build?: boolean;
+  /** Where the one line about a build goes (default: stdout). */
+  log?: (line: string) => void;
+}
+
+/** Paths the UI never answers: the API, ingest and the operational endpoints keep their own 404s. */
+const RESERVED = /^\/(?:v1(?:\/|$)|in(?:\/|$)|openapi\.json$|healthz$|readyz$)/;
+
+/** The app loads only its own files and talks only to its own origin (API and live stream). */
+export const WEB_UI_CSP = [
+  "default-src 'self'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' data:",
+  "font-src 'self'",
+  "connect-src 'self'",
+  "object-src 'none'",
+  "base-uri 'none'",
+  "form-action 'self'",
+  "frame-ancestors 'none'",
+].join('; ');
+/** The stand-in page while the UI is missing: its own inline style and nothing else. */
+const PLACEHOLDER_CSP = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'";
+
+const TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.json': 'application/json; charset=utf-8',
+  '.map': 'application/json; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.ico': 'image/x-icon',
+  '.webp': 'image/webp',
+  '.woff2': 'font/woff2',
+  '.txt': 'text/plain; charset=utf-8',
+  '.webmanifest': 'application/manifest+json',
+};
+
+type UiState = { kind: 'ready' } | { kind: 'building' } | { kind: 'failed'; message: string } | { kind: 'absent'; message: string };
+
+const DEFAULT_INPUTS = ['src', 'index.html', 'vite.config.ts', 'package.json'];
+
+/** The newest modification time among the build's inputs (generated files and tests aside). */
+function newestInput(webDir: string, inputs: readonly string[]): number {
+  let newest = 0;
+  const visit = (path: string) => {
+    let info: ReturnType<typeof statSync>;
+    try {
+      info = statSync(path);
+    } catch {
+      return;
+    }
+    if (info.isDirectory()) {
+      for (const name of readdirSync(path)) {
+        if (name.startsWith('.') || name === 'node_modules' || name.includes('.generated.') || name.endsWith('.test.ts')) continue;
+        visit(join(path, name));
+      }
+    } else if (info.mtimeMs > newest) newest = info.mtimeMs;
+  };
+  for (const input of inputs) visit(join(webDir, input));
+  return newest;
+}
+
+/** Why distDir needs a build: missing, older than its sources, or fine (null). */
+export function webUiStaleness(distDir: string): 'missing' | 'stale' | null {
+  const index = join(distDir, 'index.html');
+  if (!existsSync(index)) return 'missing';
+  let builtAt = statSync(index).mtimeMs;
+  let inputs = DEFAULT_INPUTS;
+  try {
+    const stamp = JSON.parse(readFileSync(join(distDir, '.build.json'), 'utf8')) as { startedAt?: number; inputs?: string[] };
+    if (typeof stamp.startedAt === 'number') builtAt = stamp.startedAt;
+    if (Array.isArray(stamp.inputs)) inputs = stamp.inputs;
+  } catch {
+    // Built by something else (a plain `vite build` for a CDN): judge by index.html's time.
+  }
+  return newestInput(dirname(distDir), inputs) > builtAt ? 'stale' : null;
+}
+
+function placeholder(title: string, body: string, refresh: boolean): string {
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">${
+    refresh ? '<meta http-equiv="refresh" content="2">' : ''
+  }<title>Hookline</title><style>body{font:15px/1.5 system-ui,sans-serif;max-width:40rem;margin:15vh auto;padding:0 1.5rem;color:#1f2328;background:#fff}
+@media (prefers-color-scheme:dark){body{color:#e6e8eb;background:#0d1014}}code,pre{font:13px ui-monospace,monospace}pre{white-space:pre-wrap;opacity:.8}</style></head>
+<body><h1>${title}</h1>${body}<p>The API is up meanwhile: <a href="/openapi.json">/openapi.json</a>, <code>/v1</code>.</p></body></html>`;
+}
+
+const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+
+/**
+ * Serves the web UI (web/dist) at `/`: files as they are, hashed assets cached for a year,
+ * index.html revalidated every time and answered for every other GET path the API does not
+ * own (the app routes in the URL hash, so this only catches typed or old links). When the
+ * bundle is missing or older than web/src, it is rebuilt in the background (`npm run build
+ * -w web`); until a bundle exists, `/` answers a 503 page that says why and reloads itself.
+ */
+export async function webUi(app: FastifyInstance, options: WebUiOptions) {
+  const distDir = options.distDir.replace(/[\\/]+$/, '');
+  const webDir = dirname(distDir);
+  const log = options.log ?? ((line: string) => console.log(line));
+  const buildScript = join(webDir, 'scripts', 'build.ts');
+  const canBuild = options.build ?? existsSync(buildScript);
+  let state: UiState = { kind: 'ready' };
+
+  const staleness = webUiStaleness(distDir);
+  if (staleness && canBuild) {
+    state = { kind: 'building' };
+    log(
+      `hookline: building the web UI in the background (${staleness === 'missing' ? 'web/dist is missing' : 'web/dist is older than web/src'})`,
+    );
+    const scratch = join(webDir, 'node_modules', '.hookline-build');
+    mkdirSync(scratch, { recursive: true });
+    const logFile = join(scratch, `server-${process.pid}.log`);
+    const fd = openSync(logFile, 'w');
+    // Its own log file rather than a pipe: the build finishes even if this process exits first.
+    const child = spawn(process.execPath, ['--import', 'tsx', buildScript, '--quiet'], { cwd: webDir, stdio: ['ignore', fd, fd] });
+    closeSync(fd);
+    child.unref();
+    const failed = (message: string) => {
+      state = { kind: 'failed', message };
+      log(`hookline: the web UI could not be built (the API works; run "npm run build -w web" to see why): ${message.split('\n')[0]}`);
+    };
+    child.on('error', (err) => failed(err.message));
+    child.on('exit', (code, signal) => {
+      if (code === 0) {
+        state = { kind: 'ready' };
+        return;
+      }
+      let output = '';
+      try {
+        output = readFileSync(logFile, 'utf8').trim().split('\n').slice(-20).join('\n');
+      } catch {}
+      failed(output || `the build exited with ${signal ?? code}`);
+    });
+  } else if (staleness === 'missing') {
+    state = { kind: 'absent', message: `${distDir} does not exist and its sources are not here to build it.` };
+  }
+
+  const sendPlaceholder = (reply: FastifyReply) => {
+    reply.code(503).header('content-type', 'text/html; charset=utf-8').header('cache-control', 'no-store');
+    reply.header('content-security-policy', PLACEHOLDER_CSP);
+    if (state.kind === 'building') {
+      return reply
+        .header('retry-after', '2')
+        .send(placeholder('Building the web UI…', '<p>This takes a few seconds the first time. This page reloads by itself.</p>', true));
+    }
+    const message = state.kind === 'failed' || state.kind === 'absent' ? state.message : 'web/dist is missing.';
+    return reply.send(
+      placeholder(
+        'The web UI is not available',
+        `<p>Hookline could not find or build its web UI. Run <code>npm run build -w web</code> in the repository and reload.</p><pre>${escapeHtml(message)}</pre>`,
+        false,
+      ),
+    );
+  };
+
+  const sendFile = async (reply: FastifyReply, file: string, ifNoneMatch: string | undefined, cacheControl: string) => {
+    const info = await stat(file);
+    const etag = `W/"${info.size.toString(16)}-${Math.floor(info.mtimeMs).toString(16)}"`;
+    reply
+      .header('content-type', TYPES[extname(file)] ?? 'application/octet-stream')
+      .header('cache-control', cacheControl)
+      .header('etag', etag)
+      .header('content-security-policy', WEB_UI_CSP);
+    if (ifNoneMatch === etag) return reply.code(304).send();
+    return reply.header('content-length', info.size).send(await readFile(file));
+  };
+
+  app.get('/*', { schema: { hide: true } }, async (request, reply) => {
+    const path = request.url.split('?')[0] as string;
+    if (RESERVED.test(path)) return reply.callNotFound();
+    let decoded: string;
+    try {
+      decoded = decodeURIComponent(path);
+    } catch {
+      return reply.callNotFound();
+    }
+    const relative = posix.normalize(decoded);
+    if (decoded.includes('\0') || relative.split('/').some((part) => part.startsWith('.'))) return reply.callNotFound();
+
+    const index = join(distDir, 'index.html');
+    if (!existsSync(index)) return sendPlaceholder(reply);
+    const ifNoneMatch = request.headers['if-none-match'];
+    if (relative !== '/') {
+      const file = join(distDir, ...relative.split('/'));
+      if (!file.startsWith(distDir + sep)) return reply.callNotFound();
+      const info = await stat(file).catch(() => null);
+      if (info?.isFile()) {
+        const hashed = relative.startsWith('/assets/');
+        return sendFile(reply, file, ifNoneMatch, hashed ? 'public, max-age=31536000, immutable' : 'public, max-age=3600');
+      }
+      // A missing file stays a 404; any other path is an app route.
+      if (relative.startsWith('/assets/') || extname(relative)) return reply.callNotFound();
+    }
+    return sendFile(reply, index, ifNoneMatch, 'no-cache');
+  });
+}
