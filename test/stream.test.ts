@@ -61,6 +61,18 @@ describe('the live stream', () => {
       expect(seen.filter((m) => m.event === 'request' && m.data.outcome === 'rejected')).toHaveLength(1);
       expect(seen.some((m) => m.data.id === a || m.data.event_id === a)).toBe(false);
 
+      // A stream without Last-Event-ID starts from now, and says where that is at once, so
+      // a client that drops before anything happens resumes without a gap.
+      const idle = await openStream(`${hookline.url}/v1/stream?kinds=event`, auth);
+      await eventually(async () => idle.lastId !== undefined);
+      const start = idle.lastId as string;
+      await idle.close();
+      const whileAway = await send(source.ingest_url);
+      const back = await openStream(`${hookline.url}/v1/stream?kinds=event`, { ...auth, 'last-event-id': start });
+      await back.waitFor(1);
+      expect(back.messages.map((m) => m.data.id)).toEqual([whileAway]);
+      await back.close();
+
       // A stream without Last-Event-ID starts from now; a bad cursor is refused.
       const fresh = await openStream(`${hookline.url}/v1/stream?kinds=event`, auth);
       const b = await send(source.ingest_url);

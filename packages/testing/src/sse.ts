@@ -13,6 +13,8 @@ export async function openStream(url: string, headers: Record<string, string> = 
   const res = await fetch(url, { headers: { accept: 'text/event-stream', ...headers }, signal: controller.signal });
   if (!res.ok || !res.body) throw new Error(`stream answered ${res.status}: ${await res.text()}`);
   const messages: SseMessage[] = [];
+  /** The last `id:` seen, also from blocks without data (the stream's starting position). */
+  let lastId: string | undefined;
   const comments: string[] = [];
   const waiters: { count: number; resolve: () => void }[] = [];
   const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
@@ -37,6 +39,7 @@ export async function openStream(url: string, headers: Record<string, string> = 
             else if (line.startsWith('event: ')) event = line.slice(7);
             else if (line.startsWith('data: ')) data.push(line.slice(6));
           }
+          if (id !== undefined) lastId = id;
           if (data.length > 0) {
             messages.push({ id, event, data: JSON.parse(data.join('\n')) });
             for (const w of waiters.filter((w) => messages.length >= w.count)) {
@@ -53,6 +56,9 @@ export async function openStream(url: string, headers: Record<string, string> = 
   return {
     messages,
     comments,
+    get lastId() {
+      return lastId;
+    },
     waitFor(count: number, timeoutMs = 20_000): Promise<void> {
       if (messages.length >= count) return Promise.resolve();
       return new Promise((resolve, reject) => {

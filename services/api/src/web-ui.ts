@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { dirname, extname, join, posix, sep } from 'node:path';
 import type { FastifyInstance, FastifyReply } from 'fastify';
@@ -32,6 +32,27 @@ export const WEB_UI_CSP = [
   "form-action 'self'",
   "frame-ancestors 'none'",
 ].join('; ');
+/** The start time in dist's stamp (web/scripts/build.ts writes it), or "none". */
+function stampOf(distDir: string): string {
+  try {
+    return String(JSON.parse(readFileSync(join(distDir, '.build.json'), 'utf8')).startedAt ?? 'none');
+  } catch {
+    return 'none';
+  }
+}
+
+/** Whether a live process holds web/scripts/build.ts's lock. */
+function buildRunning(scratch: string): boolean {
+  try {
+    const { pid, at } = JSON.parse(readFileSync(join(scratch, 'build.lock'), 'utf8')) as { pid: number; at: number };
+    if (Date.now() - at > 10 * 60_000) return false;
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 /** The stand-in page while the UI is missing: its own inline style and nothing else. */
 const PLACEHOLDER_CSP = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'";
 
@@ -115,41 +136,64 @@ export async function webUi(app: FastifyInstance, options: WebUiOptions) {
   const log = options.log ?? ((line: string) => console.log(line));
   const buildScript = join(webDir, 'scripts', 'build.ts');
   const canBuild = options.build ?? existsSync(buildScript);
+  const scratch = join(webDir, 'node_modules', '.hookline-build');
   let state: UiState = { kind: 'ready' };
+  let announced = false;
+  const announce = (line: string) => {
+    if (!announced) log(line);
+    announced = true;
+  };
 
-  const staleness = webUiStaleness(distDir);
-  if (staleness && canBuild) {
+  const failed = (message: string) => {
+    state = { kind: 'failed', message };
+    const lines = message.split('\n');
+    const line = lines.find((l) => l.startsWith('web UI build failed')) ?? lines.at(-1);
+    log(`hookline: the web UI could not be built (the API works; "npm run build -w web" shows why): ${line}`);
+  };
+
+  const build = (why: 'missing' | 'stale') => {
     state = { kind: 'building' };
-    log(
-      `hookline: building the web UI in the background (${staleness === 'missing' ? 'web/dist is missing' : 'web/dist is older than web/src'})`,
+    // Another process (a second server, a test run) is building: wait for it, then look again.
+    if (buildRunning(scratch)) {
+      announce('hookline: waiting for the web UI build another process is running');
+      setTimeout(ensure, 500).unref();
+      return;
+    }
+    announce(
+      `hookline: building the web UI in the background (${why === 'missing' ? 'web/dist is missing' : 'web/dist is older than web/src'})`,
     );
-    const scratch = join(webDir, 'node_modules', '.hookline-build');
     mkdirSync(scratch, { recursive: true });
-    const logFile = join(scratch, `server-${process.pid}.log`);
+    const logFile = join(scratch, `server-${process.pid}-${Date.now()}.log`);
     const fd = openSync(logFile, 'w');
-    // Its own log file rather than a pipe: the build finishes even if this process exits first.
-    const child = spawn(process.execPath, ['--import', 'tsx', buildScript, '--quiet'], { cwd: webDir, stdio: ['ignore', fd, fd] });
+    // A log file rather than a pipe: the build finishes even if this process exits first.
+    const child = spawn(process.execPath, ['--import', 'tsx', buildScript, '--quiet', '--if-stamp', stampOf(distDir)], {
+      cwd: webDir,
+      stdio: ['ignore', fd, fd],
+    });
     closeSync(fd);
     child.unref();
-    const failed = (message: string) => {
-      state = { kind: 'failed', message };
-      log(`hookline: the web UI could not be built (the API works; run "npm run build -w web" to see why): ${message.split('\n')[0]}`);
-    };
     child.on('error', (err) => failed(err.message));
     child.on('exit', (code, signal) => {
-      if (code === 0) {
-        state = { kind: 'ready' };
-        return;
-      }
       let output = '';
       try {
-        output = readFileSync(logFile, 'utf8').trim().split('\n').slice(-20).join('\n');
+        output = readFileSync(logFile, 'utf8').trim();
+        rmSync(logFile, { force: true });
       } catch {}
-      failed(output || `the build exited with ${signal ?? code}`);
+      if (code === 0) {
+        state = { kind: 'ready' };
+      } else {
+        failed(output.split('\n').slice(-20).join('\n') || `the build exited with ${signal ?? code}`);
+      }
     });
-  } else if (staleness === 'missing') {
-    state = { kind: 'absent', message: `${distDir} does not exist and its sources are not here to build it.` };
+  };
+
+  function ensure() {
+    const why = webUiStaleness(distDir);
+    if (!why) state = { kind: 'ready' };
+    else if (canBuild) build(why);
+    else if (why === 'missing') state = { kind: 'absent', message: `${distDir} does not exist and its sources are not here to build it.` };
   }
+  ensure();
 
   const sendPlaceholder = (reply: FastifyReply) => {
     reply.code(503).header('content-type', 'text/html; charset=utf-8').header('cache-control', 'no-store');

@@ -80,7 +80,10 @@ export const streamRoutes: FastifyPluginAsyncTypebox<ApiDeps> = async (app, deps
         connection: 'keep-alive',
         'x-accel-buffering': 'no',
       });
-      res.write(`retry: 2000\n: connected\n\n`);
+      // The starting position goes out at once as an id with no data (clients record it
+      // without dispatching anything), so a client that drops before the first entry can
+      // still resume from where it connected.
+      res.write(`retry: 2000\nid: ${encodeCursor(cursor)}\n: connected\n\n`);
 
       let closed = false;
       let pumping = false;
