@@ -1,7 +1,10 @@
 import { Buffer } from 'node:buffer';
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
+import type { paths } from './api.generated.js';
 import { WebhookVerificationError } from './errors.js';
+import { DEFAULT_API_URL, type ForwardReport, getListenSecret, type ListenStatus, listen } from './listen.js';
+import { isTriggerProvider, providerSignature, sampleTypes, sampleWebhook, TRIGGER_PROVIDERS } from './samples.js';
 import { type HeaderRecord, readHeader, verify } from './verify.js';
 import { VERSION } from './version.js';
 
@@ -10,14 +13,16 @@ export interface CliIO {
   stderr: { write(text: string): unknown };
   stdin: AsyncIterable<Uint8Array | string>;
   env: Record<string, string | undefined>;
+  /** Stops a long-running command (`listen`): the bin wires Ctrl-C to it. */
+  signal?: AbortSignal;
 }
 
 const USAGE = `hookline ${VERSION}: tools for Hookline webhook deliveries
 
 Usage:
   hookline verify --body <file|-> (--headers <file> | -H 'name: value' …) [--secret whsec_…] [--at <time>]
-  hookline listen     (not available yet)
-  hookline trigger    (not available yet)
+  hookline listen <port|url> --source src_… [--path /webhooks] [--api-key …] [--api-url …]
+  hookline trigger <type> --source src_… [--secret <provider secret>] [--api-key …] [--api-url …]
   hookline --version
 
 verify checks a captured delivery the way your endpoint would, and prints its event as JSON
@@ -31,14 +36,31 @@ or the precise reason it fails.
                      captured request is older than the 5-minute tolerance after a while
 
 Exit status: 0 verified, 1 verification failed, 2 usage error.
+
+listen streams a source's events from Hookline to your local app, no public tunnel needed,
+each signed with a local secret (printed first) that your app verifies as in production.
+It resumes where it left off after a disconnect, a relay restart or a stopped listener.
+  <port|url>         3000 (forwards to http://localhost:3000/) or a full URL
+  --source <src_…>   the source to listen to
+  --path <path>      the path to POST to (default: the URL's own, or /)
+  --api-key <key>    a Hookline API key (default: $HOOKLINE_API_KEY)
+  --api-url <url>    Hookline's API (default: $HOOKLINE_API_URL, else ${DEFAULT_API_URL})
+  --state-file <f>   where the local secret and position are kept (default:
+                     $HOOKLINE_LISTEN_STATE, else ~/.config/hookline/listen.json)
+  --secret <whsec_…> sign with this secret instead of the saved one
+  --print-secret     print the local signing secret and exit
+
+trigger sends a sample provider webhook of <type> through the source, signed as the provider
+signs it, so it goes the whole way: verified, stored, delivered, streamed to listen.
+  --secret <secret>  the provider signing secret configured on the source
+                     (default: $HOOKLINE_SOURCE_SECRET)
+  types: ${sampleTypes('mux').join(', ')}
+         (FastPix's own names such as video.media.ready work too)
 `;
 
-const NOT_YET = (command: string) =>
-  `hookline ${command} is not available in @hookline/sdk ${VERSION}.\n` +
-  `It needs Hookline's event streaming API, which a later version adds.\n` +
-  'Until then, point a destination at a URL your endpoint answers on, and check captured deliveries with `hookline verify`.\n';
-
 class UsageError extends Error {}
+
+type SourceView = paths['/v1/sources/{id}']['get']['responses'][200]['content']['application/json'];
 
 /** The `hookline` command; resolves to the exit status. */
 export async function runCli(argv: readonly string[], io: CliIO): Promise<number> {
@@ -48,9 +70,9 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
       case 'verify':
         return await verifyCommand(rest, io);
       case 'listen':
+        return await listenCommand(rest, io);
       case 'trigger':
-        io.stderr.write(NOT_YET(command));
-        return 1;
+        return await triggerCommand(rest, io);
       case '--version':
       case '-v':
         io.stdout.write(`${VERSION}\n`);
@@ -71,6 +93,218 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
     io.stderr.write(`hookline: ${(err as Error).message}\n\n${USAGE}`);
     return 2;
   }
+}
+
+/** Where `hookline listen 3000` forwards: a port means localhost; `--path` sets the path. */
+export function forwardUrl(target: string, path: string | undefined): string {
+  let url: URL;
+  if (/^\d{1,5}$/.test(target)) url = new URL(`http://localhost:${target}/`);
+  else if (/^[\w.-]+:\d{1,5}(\/.*)?$/.test(target)) url = new URL(`http://${target}`);
+  else {
+    try {
+      url = new URL(target);
+    } catch {
+      throw new UsageError(`listen expects a port or a URL to forward to, got "${target}"`);
+    }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new UsageError(`listen forwards over http(s), got "${target}"`);
+  }
+  if (path !== undefined) url.pathname = path.startsWith('/') ? path : `/${path}`;
+  return url.toString();
+}
+
+function apiSettings(values: { 'api-key'?: string | undefined; 'api-url'?: string | undefined }, io: CliIO, command: string) {
+  const apiKey = values['api-key'] ?? io.env.HOOKLINE_API_KEY;
+  if (!apiKey) throw new UsageError(`${command} needs --api-key or the HOOKLINE_API_KEY environment variable`);
+  const apiUrl = (values['api-url'] ?? io.env.HOOKLINE_API_URL ?? DEFAULT_API_URL).replace(/\/+$/, '');
+  try {
+    new URL(apiUrl);
+  } catch {
+    throw new UsageError(`--api-url must be a URL, got "${apiUrl}"`);
+  }
+  return { apiKey, apiUrl };
+}
+
+function clock(at: Date): string {
+  return at.toTimeString().slice(0, 8);
+}
+
+function seconds(ms: number): string {
+  return ms < 1000 ? `${ms} ms` : `${Math.round(ms / 100) / 10} s`;
+}
+
+/** One line per forward attempt: time, event type, event id, status, duration. */
+export function forwardLine(f: ForwardReport): string {
+  const outcome = f.status ?? f.error ?? '?';
+  let line = `${clock(f.at)}  ${f.event.type}  ${f.event.id}  ${outcome}  ${f.durationMs} ms`;
+  if (!f.ok) {
+    if (f.retryInMs !== null) line += `  (attempt ${f.attempt}/${f.maxAttempts}, retrying in ${seconds(f.retryInMs)})`;
+    else line += `  (attempt ${f.attempt}/${f.maxAttempts}, gave up; moving on)`;
+  } else if (f.attempt > 1) line += `  (attempt ${f.attempt})`;
+  return `${line}\n`;
+}
+
+async function listenCommand(args: string[], io: CliIO): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    options: {
+      source: { type: 'string' },
+      path: { type: 'string' },
+      'api-key': { type: 'string' },
+      'api-url': { type: 'string' },
+      'state-file': { type: 'string' },
+      secret: { type: 'string' },
+      'print-secret': { type: 'boolean' },
+    },
+    strict: true,
+    allowPositionals: true,
+  });
+  const source = values.source;
+  if (!source) throw new UsageError('listen needs --source src_…');
+  const stateFile = values['state-file'] ?? io.env.HOOKLINE_LISTEN_STATE;
+  if (values['print-secret']) {
+    io.stdout.write(`${values.secret ?? (await getListenSecret(source, stateFile ? { stateFile } : {}))}\n`);
+    return 0;
+  }
+  if (positionals.length !== 1) throw new UsageError('listen needs where to forward: a port (3000) or a URL');
+  const forwardTo = forwardUrl(positionals[0]!, values.path);
+  const { apiKey, apiUrl } = apiSettings(values, io, 'listen');
+  if (values.secret !== undefined && !/^whsec_[A-Za-z0-9+/]+={0,2}$/.test(values.secret)) {
+    throw new UsageError('--secret must be "whsec_" followed by base64');
+  }
+
+  let connected = false;
+  const onStatus = (status: ListenStatus) => {
+    switch (status.type) {
+      case 'started':
+        io.stdout.write(
+          `Your local signing secret is ${status.secret}${status.secretCreated ? ' (new)' : ''}\n` +
+            `  verify deliveries with it, e.g. HOOKLINE_SECRET=${status.secret}; it is kept in ${status.stateFile}\n` +
+            `Forwarding events of ${source} to ${status.forwardTo} (Ctrl-C to stop)\n`,
+        );
+        break;
+      case 'connected':
+        connected = true;
+        io.stderr.write(
+          status.resumeFrom
+            ? `${status.reconnected ? 'Reconnected' : 'Connected'} to ${apiUrl}; resuming after the last event forwarded\n`
+            : `${status.reconnected ? 'Reconnected' : 'Connected'} to ${apiUrl}; waiting for events\n`,
+        );
+        break;
+      case 'disconnected':
+        io.stderr.write(
+          connected
+            ? `Connection lost (${status.error}); reconnecting in ${seconds(status.retryInMs)}\n`
+            : `Cannot connect to ${apiUrl} (${status.error}); retrying in ${seconds(status.retryInMs)}\n`,
+        );
+        break;
+    }
+  };
+  try {
+    const summary = await listen({
+      apiKey,
+      apiUrl,
+      source,
+      forwardTo,
+      ...(values.secret ? { secret: values.secret } : {}),
+      ...(stateFile ? { stateFile } : {}),
+      ...(io.signal ? { signal: io.signal } : {}),
+      onStatus,
+      onForward: (f) => io.stdout.write(forwardLine(f)),
+    });
+    io.stderr.write(`Stopped: ${summary.forwarded} forwarded, ${summary.failed} given up on\n`);
+    return 0;
+  } catch (err) {
+    // ListenError (a rejected key, an unknown source) or an unreadable state file.
+    if (!(err instanceof Error)) throw err;
+    io.stderr.write(`hookline listen: ${err.message}\n`);
+    return 1;
+  }
+}
+
+async function triggerCommand(args: string[], io: CliIO): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    options: {
+      source: { type: 'string' },
+      secret: { type: 'string' },
+      'api-key': { type: 'string' },
+      'api-url': { type: 'string' },
+    },
+    strict: true,
+    allowPositionals: true,
+  });
+  const types = TRIGGER_PROVIDERS.map((p) => `  ${p}: ${sampleTypes(p).join(', ')}`).join('\n');
+  if (positionals.length !== 1) throw new UsageError(`trigger needs one event type; samples:\n${types}`);
+  const type = positionals[0]!;
+  const source = values.source;
+  if (!source) throw new UsageError('trigger needs --source src_…');
+  const secret = values.secret ?? io.env.HOOKLINE_SOURCE_SECRET;
+  if (!secret) {
+    throw new UsageError("trigger needs the source's provider signing secret: --secret or the HOOKLINE_SOURCE_SECRET environment variable");
+  }
+  const { apiKey, apiUrl } = apiSettings(values, io, 'trigger');
+
+  const res = await request(`${apiUrl}/v1/sources/${encodeURIComponent(source)}`, { headers: { authorization: `Bearer ${apiKey}` } }, io);
+  if (!res) return 1;
+  if (res.status === 401 || res.status === 403) return fail(io, `Hookline rejected the API key (${res.status}${await apiMessage(res)})`);
+  if (res.status === 404) return fail(io, `source ${source} was not found at ${apiUrl} for this API key`);
+  if (!res.ok) return fail(io, `GET /v1/sources/${source} answered ${res.status}${await apiMessage(res)}`);
+  const { provider, ingest_url: ingestUrl } = (await res.json()) as SourceView;
+  if (!isTriggerProvider(provider)) {
+    return fail(io, `${source} is a ${provider} source; trigger has samples for ${TRIGGER_PROVIDERS.join(' and ')} sources`);
+  }
+  const sample = sampleWebhook(provider, type);
+  if (!sample) throw new UsageError(`no ${provider} sample for "${type}"; samples: ${sampleTypes(provider).join(', ')}`);
+
+  const sent = await request(
+    ingestUrl,
+    {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        'user-agent': `hookline-trigger/${VERSION}`,
+        ...providerSignature(provider, sample.body, secret),
+      },
+      body: sample.body,
+    },
+    io,
+  );
+  if (!sent) return 1;
+  if (sent.status === 401) {
+    return fail(
+      io,
+      `the relay rejected the ${provider} signature (401${await apiMessage(sent)}): --secret must be the provider signing secret set on ${source}`,
+    );
+  }
+  if (!sent.ok) return fail(io, `the relay answered ${sent.status}${await apiMessage(sent)}`);
+  const answer = (await sent.json()) as { id?: string };
+  const native = sample.providerType === sample.type ? '' : ` (${provider}: ${sample.providerType})`;
+  io.stdout.write(`✔ sent ${sample.type}${native} through ${source}: event ${answer.id ?? '?'}\n`);
+  return 0;
+}
+
+async function request(url: string, init: RequestInit, io: CliIO): Promise<Response | undefined> {
+  try {
+    return await fetch(url, init);
+  } catch (err) {
+    const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+    io.stderr.write(`hookline: cannot reach ${new URL(url).origin}: ${cause?.code ?? cause?.message ?? (err as Error).message}\n`);
+    return undefined;
+  }
+}
+
+async function apiMessage(res: Response): Promise<string> {
+  try {
+    const message = ((await res.json()) as { error?: { message?: unknown } }).error?.message;
+    return typeof message === 'string' ? `: ${message}` : '';
+  } catch {
+    return '';
+  }
+}
+
+function fail(io: CliIO, message: string): number {
+  io.stderr.write(`hookline: ${message}\n`);
+  return 1;
 }
 
 async function verifyCommand(args: string[], io: CliIO): Promise<number> {

@@ -1,8 +1,3 @@
-// `listen` (CONTRACT §6: stream a source's events to a local URL) is not exported yet: it
-// needs Hookline's event streaming API (`GET /v1/stream`), which does not exist in this
-// version. It is left out rather than stubbed, so code that imports it fails to compile
-// instead of failing at run time.
-
 export { WebhookVerificationError, type WebhookVerificationReason } from './errors.js';
 export { EVENT_TYPES, type EventOfType, type GenericHooklineEvent, type HooklineEvent, type HooklineEventType } from './events.js';
 export {
@@ -15,6 +10,18 @@ export {
   type HandlerResponse,
   type HooklineHandler,
 } from './handler.js';
+export {
+  type AbortSignalLike,
+  DEFAULT_API_URL,
+  type ForwardReport,
+  getListenSecret,
+  ListenError,
+  type ListenErrorCode,
+  type ListenOptions,
+  type ListenStatus,
+  type ListenSummary,
+  listen,
+} from './listen.js';
 export {
   DEFAULT_TOLERANCE_SECONDS,
   type HeaderRecord,

@@ -1,10 +1,10 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
-import { runCli } from '../src/cli.ts';
-import { sign } from '../src/index.ts';
+import { forwardLine, forwardUrl, runCli } from '../src/cli.ts';
+import { type HooklineEvent, sign } from '../src/index.ts';
 import { VERSION } from '../src/version.ts';
 import { eventBody, SECRET } from './helpers.ts';
 
@@ -127,18 +127,70 @@ describe('hookline verify', () => {
   });
 });
 
-describe('hookline', () => {
-  it('says plainly that listen and trigger are not available in this version', async () => {
-    for (const command of ['listen', 'trigger']) {
-      const result = await run([command, '--source', 'src_123']);
-      expect(result.code).toBe(1);
-      expect(result.stderr).toContain(`hookline ${command} is not available in @hookline/sdk ${VERSION}`);
-      expect(result.stdout).toBe('');
-    }
+describe('hookline listen and trigger', () => {
+  it('forward to a port on localhost, host:port, or a URL; --path sets the path', () => {
+    expect(forwardUrl('3000', undefined)).toBe('http://localhost:3000/');
+    expect(forwardUrl('3000', '/webhooks/hookline')).toBe('http://localhost:3000/webhooks/hookline');
+    expect(forwardUrl('3000', 'webhooks')).toBe('http://localhost:3000/webhooks');
+    expect(forwardUrl('127.0.0.1:4000/hooks', undefined)).toBe('http://127.0.0.1:4000/hooks');
+    expect(forwardUrl('https://app.example.test/in?x=1', '/hook')).toBe('https://app.example.test/hook?x=1');
   });
 
+  it('prints one line per forward attempt: time, type, id, status, duration', () => {
+    const at = new Date(2026, 10, 23, 9, 5, 7);
+    const base = { event: { id: 'evt_1', type: 'video.asset.ready' } as HooklineEvent, maxAttempts: 4, at, durationMs: 12 };
+    expect(forwardLine({ ...base, attempt: 1, status: 200, error: null, ok: true, retryInMs: null })).toBe(
+      '09:05:07  video.asset.ready  evt_1  200  12 ms\n',
+    );
+    expect(forwardLine({ ...base, attempt: 1, status: null, error: 'ECONNREFUSED', ok: false, retryInMs: 1000 })).toBe(
+      '09:05:07  video.asset.ready  evt_1  ECONNREFUSED  12 ms  (attempt 1/4, retrying in 1 s)\n',
+    );
+    expect(forwardLine({ ...base, attempt: 4, status: 500, error: 'HTTP 500', ok: false, retryInMs: null })).toContain(
+      '500  12 ms  (attempt 4/4, gave up; moving on)',
+    );
+  });
+
+  it('keeps one local secret per source in the state file: --print-secret shows it', async () => {
+    const stateFile = join(dir, 'state', 'listen.json');
+    const first = await run(['listen', '--source', 'src_a', '--print-secret', '--state-file', stateFile]);
+    expect(first).toMatchObject({ code: 0, stdout: expect.stringMatching(/^whsec_[A-Za-z0-9+/]{43}=\n$/) });
+    expect((await run(['listen', '--source', 'src_a', '--print-secret'], { env: { HOOKLINE_LISTEN_STATE: stateFile } })).stdout).toBe(
+      first.stdout,
+    );
+    const other = await run(['listen', '--source', 'src_b', '--print-secret', '--state-file', stateFile]);
+    expect(other.stdout).not.toBe(first.stdout);
+    expect(Object.keys(JSON.parse(readFileSync(stateFile, 'utf8')).sources)).toEqual(['src_a', 'src_b']);
+  });
+
+  it('exits 2 with usage for missing or bad arguments', async () => {
+    const env = { HOOKLINE_API_KEY: 'hl_key', HOOKLINE_SOURCE_SECRET: 's' };
+    for (const [args, message] of [
+      [['listen', '3000'], 'listen needs --source'],
+      [['listen', '--source', 'src_1'], 'listen needs where to forward'],
+      [['listen', 'ftp://x', '--source', 'src_1'], 'listen forwards over http(s)'],
+      [['listen', '3000', '--source', 'src_1', '--secret', 'nope'], '--secret must be'],
+      [['trigger', '--source', 'src_1'], 'mux: video.asset.created, video.asset.ready'],
+      [['trigger', 'video.asset.ready'], 'trigger needs --source'],
+      [['trigger', 'video.asset.ready', '--bogus'], 'Unknown option'],
+    ] as const) {
+      const result = await run([...args], { env });
+      expect(result.code, args.join(' ')).toBe(2);
+      expect(result.stderr).toContain(message);
+      expect(result.stderr).toContain('Usage:');
+    }
+    expect((await run(['listen', '3000', '--source', 'src_1'])).stderr).toContain('listen needs --api-key or the HOOKLINE_API_KEY');
+    expect((await run(['trigger', 'video.asset.ready', '--source', 'src_1'], { env: { HOOKLINE_API_KEY: 'k' } })).stderr).toContain(
+      'HOOKLINE_SOURCE_SECRET',
+    );
+  });
+});
+
+describe('hookline', () => {
   it('prints its version and help', async () => {
     expect(await run(['--version'])).toMatchObject({ code: 0, stdout: `${VERSION}\n` });
-    expect((await run(['--help'])).stdout).toContain('hookline verify --body');
+    const help = (await run(['--help'])).stdout;
+    expect(help).toContain('hookline verify --body');
+    expect(help).toContain('hookline listen <port|url> --source src_…');
+    expect(help).toContain('hookline trigger <type> --source src_…');
   });
 });

@@ -42,7 +42,7 @@ describe('the packed @hookline/sdk', () => {
       expect.arrayContaining(['package.json', 'README.md', 'dist/esm/index.js', 'dist/esm/index.d.ts', 'dist/esm/bin.js']),
     );
     expect(files).toEqual(expect.arrayContaining(['dist/cjs/index.js', 'dist/cjs/index.d.ts', 'dist/cjs/package.json']));
-    for (const entry of ['node', 'express', 'fastify', 'fetch']) {
+    for (const entry of ['node', 'express', 'fastify', 'fetch', 'listen']) {
       expect(files).toEqual(
         expect.arrayContaining([`dist/esm/${entry}.js`, `dist/cjs/${entry}.js`, `dist/esm/${entry}.d.ts`, `dist/cjs/${entry}.d.ts`]),
       );
@@ -60,6 +60,7 @@ describe('the packed @hookline/sdk', () => {
       status: 200,
       crossCopy: 'bad_signature',
       entries: 4,
+      listen: true,
     });
   });
 
@@ -70,6 +71,7 @@ describe('the packed @hookline/sdk', () => {
       reason: 'timestamp_too_old',
       resolved: 'dist/cjs/index.js',
       entries: 4,
+      listen: 'function',
       version: pkg.version,
     });
   });
@@ -87,7 +89,7 @@ describe('the packed @hookline/sdk', () => {
     await expect(run(process.execPath, [TSC, '-p', 'tsconfig.adapters.json'], { cwd: project })).resolves.toBeTruthy();
   });
 
-  it('installs the hookline bin: verify works, listen says it is not available yet', async () => {
+  it('installs the hookline bin: verify works, listen keeps a local secret and checks its arguments', async () => {
     const bin = join(project, 'node_modules/.bin/hookline');
     const body = JSON.stringify({ id: 'evt_bin', type: 'video.asset.ready', provider: 'mux' });
     writeFileSync(join(project, 'body.json'), body);
@@ -104,12 +106,17 @@ describe('the packed @hookline/sdk', () => {
     const verified = await run(bin, ['verify', '--body', 'body.json', '--headers', 'headers.json', '--secret', SECRET], { cwd: project });
     expect(JSON.parse(verified.stdout)).toEqual(JSON.parse(body));
     expect(verified.stderr).toContain('✔ verified evt_bin');
-    const listen = await run(bin, ['listen'], { cwd: project }).then(
+    const listen = await run(bin, ['listen', '3000'], { cwd: project }).then(
       () => ({ code: 0, stderr: '' }),
       (err: { code: number; stderr: string }) => err,
     );
-    expect(listen.code).toBe(1);
-    expect(listen.stderr).toContain(`hookline listen is not available in @hookline/sdk ${pkg.version}`);
+    expect(listen.code).toBe(2);
+    expect(listen.stderr).toContain('listen needs --source');
+    const secret = await run(bin, ['listen', '--source', 'src_pack', '--print-secret', '--state-file', 'state/listen.json'], {
+      cwd: project,
+    });
+    expect(secret.stdout).toMatch(/^whsec_\S+\n$/);
+    expect(JSON.parse(readFileSync(join(project, 'state/listen.json'), 'utf8')).sources.src_pack.secret).toBe(secret.stdout.trim());
   });
 });
 
@@ -134,6 +141,8 @@ import * as node from '@hookline/sdk/node';
 import * as expressEntry from '@hookline/sdk/express';
 import * as fastify from '@hookline/sdk/fastify';
 import * as fetchEntry from '@hookline/sdk/fetch';
+import * as listenEntry from '@hookline/sdk/listen';
+import { listen } from '@hookline/sdk';
 
 const secret = '${SECRET}';
 const body = ${JSON.stringify(EVENT)};
@@ -154,7 +163,7 @@ try {
 }
 createHandler({ secret, onEvent() {} });
 const entries = [node, expressEntry, fastify, fetchEntry].filter((m) => typeof m.createHandler === 'function').length;
-console.log(JSON.stringify({ verified, handled, status: response.status, crossCopy, entries }));
+console.log(JSON.stringify({ verified, handled, status: response.status, crossCopy, entries, listen: typeof listen === 'function' && listen === listenEntry.listen }));
 `,
   'cjs.cjs': `
 const { sign, verify, WebhookVerificationError } = require('@hookline/sdk');
@@ -171,10 +180,11 @@ try {
   if (err instanceof WebhookVerificationError) reason = err.reason;
 }
 const resolved = require.resolve('@hookline/sdk').split('@hookline/sdk/')[1];
-console.log(JSON.stringify({ verified, reason, resolved, entries, version: require('@hookline/sdk/package.json').version }));
+const listen = typeof require('@hookline/sdk/listen').listen;
+console.log(JSON.stringify({ verified, reason, resolved, entries, listen, version: require('@hookline/sdk/package.json').version }));
 `,
   'consumer.ts': `
-import { createHandler, type EventOfType, type HooklineEvent, sign, verify, WebhookVerificationError, type WebhookVerificationReason } from '@hookline/sdk';
+import { createHandler, type EventOfType, type ForwardReport, type HooklineEvent, listen, ListenError, sign, verify, WebhookVerificationError, type WebhookVerificationReason } from '@hookline/sdk';
 
 const secret = 'whsec_c2VjcmV0';
 const body = '{}';
@@ -222,6 +232,21 @@ createHandler({
   },
 });
 void early;
+
+// listen's declarations need no DOM or Node types: a structural signal will do.
+const signal = { aborted: false, addEventListener() {}, removeEventListener() {} };
+const reports: ForwardReport[] = [];
+void listen({
+  apiKey: 'k',
+  source: 'src_1',
+  forwardTo: 'http://localhost:3000/webhooks',
+  signal,
+  onForward: (report) => {
+    reports.push(report);
+    const status: number | null = report.status;
+    void status;
+  },
+}).then((summary) => summary.forwarded, (err) => err instanceof ListenError && err.code === 'unauthorized');
 `,
   'consumer-cjs.cts': `
 import { verify, sign } from '@hookline/sdk';
@@ -253,6 +278,7 @@ import { createHandler as expressHandler, keepRawBody } from '@hookline/sdk/expr
 import { createHandler as fastifyPlugin } from '@hookline/sdk/fastify';
 import { createHandler as fetchHandler } from '@hookline/sdk/fetch';
 import { createHandler as nodeHandler } from '@hookline/sdk/node';
+import { listen } from '@hookline/sdk/listen';
 
 const secret = 'whsec_c2VjcmV0';
 const on = { 'video.asset.ready': async (event: { id: string }) => void event.id };
@@ -267,6 +293,9 @@ const fastify = Fastify();
 fastify.register(fastifyPlugin({ secret, on }), { prefix: '/webhooks/hookline' });
 
 export const POST: (request: Request) => Promise<Response> = fetchHandler({ secret, on });
+
+// A real AbortSignal fits listen's structural one.
+void listen({ apiKey: 'k', source: 'src_1', forwardTo: 'http://localhost:3000/', signal: AbortSignal.timeout(10), onStatus: (s) => void s.type });
 `,
   'tsconfig.adapters.json': JSON.stringify({
     compilerOptions: {
