@@ -1,7 +1,9 @@
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { dirname, extname, join, posix, sep } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 
 export interface WebUiOptions {
@@ -38,6 +40,15 @@ function stampOf(distDir: string): string {
     return String(JSON.parse(readFileSync(join(distDir, '.build.json'), 'utf8')).startedAt ?? 'none');
   } catch {
     return 'none';
+  }
+}
+
+/** Build logs of servers that exited before their build did. */
+function removeOldLogs(scratch: string) {
+  for (const name of readdirSync(scratch)) {
+    const path = join(scratch, name);
+    if (name.startsWith('server-') && name.endsWith('.log') && Date.now() - statSync(path).mtimeMs > 3_600_000)
+      rmSync(path, { force: true });
   }
 }
 
@@ -128,7 +139,8 @@ const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt
  * index.html revalidated every time and answered for every other GET path the API does not
  * own (the app routes in the URL hash, so this only catches typed or old links). When the
  * bundle is missing or older than web/src, it is rebuilt in the background (`npm run build
- * -w web`); until a bundle exists, `/` answers a 503 page that says why and reloads itself.
+ * -w web`); meanwhile `/` answers a 503 page that says so and reloads itself, and if the
+ * build fails, the older bundle if there is one, else a 503 page that says why.
  */
 export async function webUi(app: FastifyInstance, options: WebUiOptions) {
   const distDir = options.distDir.replace(/[\\/]+$/, '');
@@ -163,13 +175,26 @@ export async function webUi(app: FastifyInstance, options: WebUiOptions) {
       `hookline: building the web UI in the background (${why === 'missing' ? 'web/dist is missing' : 'web/dist is older than web/src'})`,
     );
     mkdirSync(scratch, { recursive: true });
+    removeOldLogs(scratch);
     const logFile = join(scratch, `server-${process.pid}-${Date.now()}.log`);
     const fd = openSync(logFile, 'w');
     // A log file rather than a pipe: the build finishes even if this process exits first.
-    const child = spawn(process.execPath, ['--import', 'tsx', buildScript, '--quiet', '--if-stamp', stampOf(distDir)], {
-      cwd: webDir,
-      stdio: ['ignore', fd, fd],
-    });
+    // tsx as this process resolves it, so the build runs wherever web/ is.
+    const child = spawn(
+      process.execPath,
+      [
+        '--import',
+        pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href,
+        buildScript,
+        '--quiet',
+        '--if-stamp',
+        stampOf(distDir),
+      ],
+      {
+        cwd: webDir,
+        stdio: ['ignore', fd, fd],
+      },
+    );
     closeSync(fd);
     child.unref();
     child.on('error', (err) => failed(err.message));
@@ -237,8 +262,10 @@ export async function webUi(app: FastifyInstance, options: WebUiOptions) {
     const relative = posix.normalize(decoded);
     if (decoded.includes('\0') || relative.split('/').some((part) => part.startsWith('.'))) return reply.callNotFound();
 
+    // While a build runs, the bundle on disk is out of date: say so rather than serve it.
+    // After a failed build an older bundle beats none.
     const index = join(distDir, 'index.html');
-    if (!existsSync(index)) return sendPlaceholder(reply);
+    if (state.kind === 'building' || !existsSync(index)) return sendPlaceholder(reply);
     const ifNoneMatch = request.headers['if-none-match'];
     if (relative !== '/') {
       const file = join(distDir, ...relative.split('/'));

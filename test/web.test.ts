@@ -1,0 +1,267 @@
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  type BackendEnv,
+  backendEnv,
+  eventually,
+  type HooklineProcess,
+  muxSignature,
+  REPO_ROOT,
+  type Receiver,
+  sendWebhook,
+  startHooklineProcess,
+  startReceiver,
+  tempDir,
+} from '@hookline/testing';
+import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freshMuxEvent, MUX_SECRET } from './helpers.ts';
+
+/**
+ * The web UI in a real browser (Debian's Chromium through playwright-core), against the real
+ * process: sign up, create a Mux source and a destination, see a signed Mux webhook appear
+ * in the live log without a reload, open it, retry it. Embedded backend only: the UI does
+ * not care which storage is behind the API, and one run is enough.
+ *
+ * HOOKLINE_SCREENSHOTS=1 also saves the main pages, laptop and phone size, to web/screenshots.
+ */
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const SCREENSHOTS = process.env.HOOKLINE_SCREENSHOTS === '1' ? join(REPO_ROOT, 'web', 'screenshots') : null;
+const LAPTOP = { width: 1440, height: 900 };
+const PHONE = { width: 390, height: 844 };
+
+describe.skipIf(process.env.HOOKLINE_TEST_BACKEND !== 'embedded')('web UI in a browser', () => {
+  let storage: BackendEnv;
+  let hookline: HooklineProcess;
+  let receiver: Receiver;
+  let failing: Receiver;
+  let context: BrowserContext;
+  let page: Page;
+
+  beforeAll(async () => {
+    if (!existsSync(CHROMIUM)) throw new Error(`no browser at ${CHROMIUM}: apt-get install -y chromium (or set CHROMIUM_PATH)`);
+    storage = await backendEnv();
+    receiver = await startReceiver();
+    failing = await startReceiver(() => ({ status: 503, body: 'upstream unavailable' }));
+    hookline = await startHooklineProcess({ env: storage.env });
+    // On a fresh clone the server builds the UI in the background at start: wait for it.
+    await eventually(async () => (await fetch(`${hookline.url}/`)).status === 200, 120_000, 250);
+    context = await chromium.launchPersistentContext(tempDir('hookline-chromium-'), {
+      executablePath: CHROMIUM,
+      headless: true,
+      viewport: LAPTOP,
+      colorScheme: 'dark',
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+    });
+    page = context.pages()[0] ?? (await context.newPage());
+    page.setDefaultTimeout(15_000);
+  }, 150_000);
+
+  afterAll(async () => {
+    await context?.close();
+    await hookline?.stop();
+    await receiver?.close();
+    await failing?.close();
+    await storage?.cleanup();
+  });
+
+  const shot = async (name: string) => {
+    if (!SCREENSHOTS) return;
+    mkdirSync(SCREENSHOTS, { recursive: true });
+    // Toasts from earlier steps would hide part of the page.
+    await page
+      .locator('.toast')
+      .first()
+      .waitFor({ state: 'detached', timeout: 8000 })
+      .catch(() => {});
+    await page.waitForTimeout(300);
+    await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`) });
+  };
+
+  it('goes from signup to a verified Mux event in the live log, its detail, and a retry', async () => {
+    const errors: string[] = [];
+    page.on('pageerror', (err) => errors.push(err.message));
+    page.on('console', (msg) => {
+      // A 401 before signing up is how the app learns it is logged out; the browser logs it.
+      if (msg.type() === 'error' && !msg.text().startsWith('Failed to load resource')) errors.push(msg.text());
+    });
+
+    // Sign up: the app opens on the signup form for a new visitor.
+    await page.goto(`${hookline.url}/`);
+    await page.getByLabel('Workspace name').waitFor();
+    await shot('signup');
+    await page.getByLabel('Workspace name').fill('Acme Video');
+    await page.getByLabel('Email').fill(`web${Date.now()}@example.test`);
+    await page.getByLabel('Password').fill('correct horse battery');
+    await page.getByRole('button', { name: 'Create workspace' }).click();
+    await page.getByRole('heading', { name: 'Create your first source' }).waitFor();
+
+    // A Mux source, with the signing secret and its "where to find it" note.
+    await page.getByRole('link', { name: 'New source' }).first().click();
+    await page.getByRole('radio', { name: /Mux/ }).check();
+    await page.getByText(/Show Signing Secret/).waitFor();
+    await page.getByLabel('Name', { exact: true }).fill('Mux production');
+    await page.getByLabel('Mux signing secret').fill(MUX_SECRET);
+    await page.getByRole('button', { name: 'Create Mux source' }).click();
+    const ingestField = page.getByLabel('Ingest URL');
+    await ingestField.waitFor();
+    const ingestUrl = await ingestField.inputValue();
+    expect(ingestUrl).toMatch(new RegExp(`^${hookline.url}/in/[\\w-]{20,}$`));
+    await page.getByText('Add it in Mux').waitFor();
+    await shot('source-created');
+
+    // A destination for it.
+    await page.getByRole('link', { name: 'Add destination' }).click();
+    await page.getByLabel('Endpoint URL').fill(receiver.url);
+    await page.getByRole('button', { name: 'Add destination' }).click();
+    const secret = await page.getByLabel('Signing secret').inputValue();
+    expect(secret).toMatch(/^whsec_/);
+
+    // The live log for the source, connected and waiting.
+    await page.getByRole('link', { name: 'Open the live log' }).click();
+    await page.getByText('Waiting for the first webhook…').waitFor();
+    await page.locator('.live-indicator.is-live').waitFor();
+    // Anything on window survives only if the page never reloads.
+    await page.evaluate(() => {
+      (window as unknown as { __sameDocument: boolean }).__sameDocument = true;
+    });
+
+    // Mux sends a signed webhook; it appears, verified, then delivered, with no reload.
+    const body = freshMuxEvent('video.asset.ready');
+    const answer = await sendWebhook(ingestUrl, body, { 'mux-signature': muxSignature(body, MUX_SECRET) });
+    expect(answer.status).toBe(200);
+    const eventId = answer.body.id as string;
+    const row = page.locator(`a.log-row[data-event-id="${eventId}"]`);
+    await row.waitFor();
+    await expect(row.textContent()).resolves.toContain('video.asset.ready');
+    await expect(row.textContent()).resolves.toContain('verified');
+    await eventually(async () => (await row.textContent())?.includes('delivered'), 15_000);
+
+    // A forged request is logged too, rejected with the reason.
+    const forged = await sendWebhook(ingestUrl, freshMuxEvent('video.asset.created'), {
+      'mux-signature': muxSignature(body, 'wrong-secret'),
+    });
+    expect(forged.status).toBe(401);
+    await page.locator('button.log-row', { hasText: 'rejected' }).waitFor();
+    await expect(page.locator('button.log-row', { hasText: 'rejected' }).textContent()).resolves.toContain('signature did not verify');
+    expect(await page.evaluate(() => (window as unknown as { __sameDocument?: boolean }).__sameDocument)).toBe(true);
+
+    // Filters: status "Rejected" leaves only the forged request; clearing brings the event back.
+    await page.getByLabel('Status', { exact: true }).selectOption('rejected');
+    await eventually(async () => (await page.locator('.log-row').count()) === 1);
+    await page.getByLabel('Status', { exact: true }).selectOption('');
+    await row.waitFor();
+    await page.getByLabel('Search by event id or provider event id').fill(eventId);
+    await page.keyboard.press('Enter');
+    await eventually(async () => (await page.locator('.log-row').count()) === 1 && (await row.count()) === 1);
+    await page.getByRole('button', { name: 'Clear filters' }).click();
+    await page.locator('button.log-row').waitFor();
+    await shot('live-log');
+
+    // The event's detail: normalized event, raw request, one delivery with one attempt.
+    await row.click();
+    await page.getByRole('tab', { name: /Deliveries/ }).waitFor();
+    const attempts = page.locator('.timeline .attempt');
+    await eventually(async () => (await attempts.count()) === 1);
+    await expect(attempts.first().textContent()).resolves.toContain('200');
+    await page.getByRole('tab', { name: 'Raw request' }).click();
+    await page.getByText('mux-signature').waitFor();
+    await shot('event-request');
+    await page.getByRole('tab', { name: 'Event' }).click();
+    await page.getByText('"provider_event"').waitFor();
+    await page.getByRole('tab', { name: /Deliveries/ }).click();
+
+    // Retry: a second attempt appears on the timeline.
+    await page.getByRole('button', { name: 'Retry' }).click();
+    await eventually(async () => (await attempts.count()) === 2, 15_000);
+    await expect(page.locator('.attempt[data-attempt="2"]').textContent()).resolves.toContain('200');
+    await receiver.waitFor(2);
+    expect(receiver.received[1]?.headers['hookline-attempt']).toBe('2');
+    await shot('event-detail');
+
+    if (SCREENSHOTS) await screenshotTour(ingestUrl);
+    expect(errors).toEqual([]);
+  });
+
+  /** More traffic and every main page, laptop and phone size, for the README. */
+  async function screenshotTour(ingestUrl: string) {
+    const cookies = await context.cookies();
+    const cookie = cookies.map((c) => `${c.name}=${c.value}`).join('; ');
+    const call = async (method: string, path: string, payload?: unknown) => {
+      const res = await fetch(`${hookline.url}${path}`, {
+        method,
+        headers: { cookie, 'x-hookline-csrf': '1', ...(payload ? { 'content-type': 'application/json' } : {}) },
+        body: payload ? JSON.stringify(payload) : undefined,
+      });
+      return res.json() as Promise<any>;
+    };
+    const sources = (await call('GET', '/v1/sources')).data;
+    const mux = sources[0];
+    await call('POST', '/v1/destinations', { source_id: mux.id, url: failing.url, event_types: ['video.live_stream.*'] });
+    const fastpix = await call('POST', '/v1/sources', {
+      name: 'FastPix staging',
+      provider: 'fastpix',
+      verification: { secret: Buffer.from('fastpix-secret').toString('base64') },
+    });
+    await call('POST', '/v1/destinations', { source_id: fastpix.id, url: receiver.url, event_types: ['video.asset.*'] });
+    await call('POST', '/v1/sources', { name: 'Stripe billing', provider: 'stripe', verification: { secret: 'whsec_dGVzdA==' } });
+    for (const type of [
+      'video.upload.created',
+      'video.asset.created',
+      'video.live_stream.connected',
+      'video.asset.track.ready',
+      'video.asset.ready',
+      'video.live_stream.active',
+      'video.asset.static_renditions.ready',
+    ]) {
+      const body = freshMuxEvent(type);
+      await sendWebhook(ingestUrl, body, { 'mux-signature': muxSignature(body, MUX_SECRET) });
+    }
+    await sendWebhook(fastpix.ingest_url, '{}', {});
+
+    await page.goto(`${hookline.url}/#/logs`);
+    await page.locator('a.log-row').first().waitFor();
+    await page.waitForTimeout(1500);
+    await shot('live-log');
+    await page.goto(`${hookline.url}/#/sources`);
+    await page.getByRole('link', { name: 'FastPix staging' }).waitFor();
+    await shot('sources');
+    await page.getByRole('link', { name: 'New source' }).click();
+    await page.getByRole('radio', { name: /Mux/ }).check();
+    await shot('source-new');
+    await page.goto(`${hookline.url}/#/destinations`);
+    await page.locator('.dest-card').first().waitFor();
+    await shot('destinations');
+    await page.goto(`${hookline.url}/#/api-keys`);
+    await page.getByLabel('New key').fill('CI pipeline');
+    await page.getByRole('button', { name: 'Create key' }).click();
+    await page.getByText('Copy it now').waitFor();
+    await shot('api-keys');
+    const failingEvent = (await call('GET', '/v1/events?type=video.live_stream.active')).data[0];
+    await page.goto(`${hookline.url}/#/events/${failingEvent.id}`);
+    await page.locator('.timeline .attempt').first().waitFor();
+    await shot('event-detail-retrying');
+
+    await page.setViewportSize(PHONE);
+    await page.emulateMedia({ colorScheme: 'light' });
+    await page.goto(`${hookline.url}/#/logs`);
+    await page.locator('a.log-row').first().waitFor();
+    await shot('phone-live-log');
+    await page.goto(`${hookline.url}/#/sources`);
+    await page.getByRole('link', { name: 'FastPix staging' }).waitFor();
+    await shot('phone-sources');
+    await page.goto(`${hookline.url}/#/events/${failingEvent.id}`);
+    await page.locator('.timeline .attempt').first().waitFor();
+    await shot('phone-event-detail');
+    await page.setViewportSize(LAPTOP);
+  }
+});

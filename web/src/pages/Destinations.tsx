@@ -1,0 +1,499 @@
+import { useState } from 'preact/hooks';
+import { api, type Destination, errorText, type Source } from '../api.ts';
+import { Badge, Copyable, Empty, ErrorBox, Field, Icon, Loading, Notice, PageHeader, toast, useConfirm } from '../components.tsx';
+import { destinations, sources, useResource } from '../data.ts';
+import { dateTime } from '../format.ts';
+import { KNOWN_GLOBS, provider as providerInfo } from '../providers.ts';
+import { href, navigate } from '../router.ts';
+import { ProviderChip } from './Sources.tsx';
+
+/** Event types a destination takes: none chosen means every type. Exact types or globs (video.asset.*). */
+function TypePicker({ value, onChange, providerId }: { value: string[]; onChange: (v: string[]) => void; providerId: string | undefined }) {
+  const [text, setText] = useState('');
+  const suggestions = [
+    ...new Set([
+      ...KNOWN_GLOBS.filter((g) => providerInfo(providerId ?? '')?.events.some((e) => e.canonical.startsWith(g.slice(0, -1))) ?? true),
+      ...(providerInfo(providerId ?? '')?.events.map((e) => e.canonical) ?? []),
+    ]),
+  ].filter((t) => !value.includes(t));
+  const add = () => {
+    const items = text
+      .split(/[\s,]+/)
+      .map((t) => t.trim())
+      .filter(Boolean);
+    if (items.length) onChange([...new Set([...value, ...items])]);
+    setText('');
+  };
+  return (
+    <div class="type-picker">
+      <div class="chips">
+        {value.length === 0 && <span class="muted">All event types</span>}
+        {value.map((t) => (
+          <span key={t} class="chip chip-removable">
+            <code>{t}</code>
+            <button type="button" aria-label={`Remove ${t}`} onClick={() => onChange(value.filter((x) => x !== t))}>
+              ✕
+            </button>
+          </span>
+        ))}
+      </div>
+      <div class="input-row">
+        <input
+          list="type-suggestions"
+          class="mono"
+          placeholder="video.asset.ready or video.asset.*"
+          aria-label="Add an event type"
+          value={text}
+          onInput={(e) => setText(e.currentTarget.value)}
+          onKeyDown={(e) => {
+            if (e.key === 'Enter') {
+              e.preventDefault();
+              add();
+            }
+          }}
+        />
+        <button type="button" class="btn" onClick={add} disabled={!text.trim()}>
+          Add type
+        </button>
+      </div>
+      <datalist id="type-suggestions">
+        {suggestions.map((t) => (
+          <option key={t} value={t} />
+        ))}
+      </datalist>
+    </div>
+  );
+}
+
+function SecretReveal({ destination }: { destination: Destination }) {
+  const [secret, setSecret] = useState<string | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  if (secret) {
+    return (
+      <div class="reveal">
+        <Copyable value={secret} label="Signing secret" secret />
+        <button type="button" class="btn btn-sm btn-ghost" onClick={() => setSecret(null)}>
+          Hide
+        </button>
+      </div>
+    );
+  }
+  return (
+    <>
+      <button
+        type="button"
+        class="btn btn-sm"
+        onClick={async () => {
+          try {
+            setSecret((await api.get('/v1/destinations/{id}/secret', { path: { id: destination.id } })).signing_secret);
+          } catch (err) {
+            setError(err);
+          }
+        }}
+      >
+        <Icon name="eye" size={14} /> Reveal secret
+      </button>
+      <ErrorBox error={error} />
+    </>
+  );
+}
+
+function VerifySnippet({ secret }: { secret: string }) {
+  return (
+    <details class="snippet">
+      <summary>Verify deliveries in your app</summary>
+      <pre class="code small">
+        <code>{`import { verify } from '@hookline/sdk';
+
+// rawBody: the request body exactly as received (string or Buffer)
+const event = verify(rawBody, request.headers, process.env.HOOKLINE_SIGNING_SECRET);
+// → the normalized event, or throws WebhookVerificationError
+
+# HOOKLINE_SIGNING_SECRET=${secret.slice(0, 12)}…`}</code>
+      </pre>
+    </details>
+  );
+}
+
+function DestinationCard({ destination, source }: { destination: Destination; source: Source | undefined }) {
+  const [confirmEl, confirm] = useConfirm();
+  const [editing, setEditing] = useState(false);
+  const [url, setUrl] = useState(destination.url);
+  const [types, setTypes] = useState<string[]>(destination.event_types ?? []);
+  const [newSecret, setNewSecret] = useState<string | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  const [busy, setBusy] = useState<string | null>(null);
+
+  const act = async (name: string, fn: () => Promise<void>) => {
+    setBusy(name);
+    setError(null);
+    try {
+      await fn();
+    } catch (err) {
+      setError(err);
+    } finally {
+      setBusy(null);
+    }
+  };
+  const id = destination.id;
+
+  return (
+    <article class={`card dest-card ${destination.paused ? 'is-paused' : ''}`} data-destination={id}>
+      {confirmEl}
+      {!editing ? (
+        <>
+          <div class="card-head">
+            <code class="dest-url truncate" title={destination.url}>
+              {destination.url}
+            </code>
+            {destination.paused ? <Badge tone="muted">paused</Badge> : <Badge tone="ok">active</Badge>}
+          </div>
+          <div class="chips">
+            {destination.event_types?.length ? (
+              destination.event_types.map((t) => (
+                <span key={t} class="chip">
+                  <code>{t}</code>
+                </span>
+              ))
+            ) : (
+              <span class="muted small">All event types</span>
+            )}
+          </div>
+          {destination.secret_rotation_expires_at && new Date(destination.secret_rotation_expires_at).getTime() > Date.now() && (
+            <p class="small muted">
+              <Badge tone="warn">rotating</Badge> Deliveries carry both signatures until {dateTime(destination.secret_rotation_expires_at)}.
+            </p>
+          )}
+          {newSecret && (
+            <Notice tone="ok">
+              New signing secret. Deploy it to your endpoint; the old one keeps signing too for 24 hours.
+              <Copyable value={newSecret} label="New signing secret" secret />
+            </Notice>
+          )}
+          <div class="card-actions">
+            <button
+              type="button"
+              class="btn btn-sm"
+              disabled={busy !== null}
+              onClick={() =>
+                act('test', async () => {
+                  const result = await api.post('/v1/destinations/{id}/test', { path: { id } });
+                  toast(
+                    <>
+                      Test event sent. <a href={href(`/events/${result.event_id}`)}>See its delivery</a>
+                    </>,
+                  );
+                })
+              }
+            >
+              <Icon name="send" size={14} /> {busy === 'test' ? 'Sending…' : 'Send test event'}
+            </button>
+            <button
+              type="button"
+              class="btn btn-sm"
+              disabled={busy !== null}
+              onClick={() =>
+                act('pause', async () => {
+                  await api.patch('/v1/destinations/{id}', { path: { id }, body: { paused: !destination.paused } });
+                  toast(
+                    destination.paused ? 'Resumed: held deliveries are going out now.' : 'Paused: deliveries are held until you resume.',
+                  );
+                  await destinations.load();
+                })
+              }
+            >
+              <Icon name={destination.paused ? 'play' : 'pause'} size={14} /> {destination.paused ? 'Resume' : 'Pause'}
+            </button>
+            <SecretReveal destination={destination} />
+            <button
+              type="button"
+              class="btn btn-sm"
+              disabled={busy !== null}
+              onClick={async () => {
+                const ok = await confirm({
+                  title: 'Rotate the signing secret?',
+                  body: (
+                    <p>
+                      Hookline issues a new secret. For 24 hours every delivery carries signatures with both the old and the new one, so
+                      your endpoint keeps verifying while you deploy the new secret.
+                    </p>
+                  ),
+                  confirm: 'Rotate secret',
+                });
+                if (ok) {
+                  await act('rotate', async () => {
+                    const updated = await api.patch('/v1/destinations/{id}', { path: { id }, body: { rotate_secret: true } });
+                    setNewSecret(
+                      updated.signing_secret ?? (await api.get('/v1/destinations/{id}/secret', { path: { id } })).signing_secret,
+                    );
+                    await destinations.load();
+                  });
+                }
+              }}
+            >
+              <Icon name="rotate" size={14} /> Rotate secret
+            </button>
+            <button type="button" class="btn btn-sm" onClick={() => setEditing(true)}>
+              <Icon name="edit" size={14} /> Edit
+            </button>
+            <span class="spacer" />
+            <button
+              type="button"
+              class="btn btn-sm btn-ghost danger-text"
+              disabled={busy !== null}
+              onClick={async () => {
+                const ok = await confirm({
+                  title: 'Delete this destination?',
+                  body: (
+                    <p>
+                      <code>{destination.url}</code> stops receiving {source?.name ?? 'this source'}'s events, and its delivery history is
+                      deleted.
+                    </p>
+                  ),
+                  confirm: 'Delete destination',
+                  danger: true,
+                });
+                if (ok) {
+                  await act('delete', async () => {
+                    await api.del('/v1/destinations/{id}', { path: { id } });
+                    toast('Destination deleted.');
+                    await destinations.load();
+                  });
+                }
+              }}
+            >
+              <Icon name="trash" size={14} /> Delete
+            </button>
+          </div>
+        </>
+      ) : (
+        <form
+          class="form"
+          onSubmit={(e) => {
+            e.preventDefault();
+            void act('save', async () => {
+              await api.patch('/v1/destinations/{id}', {
+                path: { id },
+                body: { url: url.trim(), event_types: types.length ? types : null },
+              });
+              setEditing(false);
+              await destinations.load();
+            });
+          }}
+        >
+          <Field label="URL" id={`url-${id}`}>
+            <input id={`url-${id}`} class="mono" type="url" required value={url} onInput={(e) => setUrl(e.currentTarget.value)} />
+          </Field>
+          <Field label="Event types" hint="Only these types are forwarded; none means every type. Globs like video.asset.* work.">
+            <TypePicker value={types} onChange={setTypes} providerId={source?.provider} />
+          </Field>
+          <div class="form-actions">
+            <button type="button" class="btn" onClick={() => setEditing(false)}>
+              Cancel
+            </button>
+            <button type="submit" class="btn btn-primary" disabled={busy !== null}>
+              Save
+            </button>
+          </div>
+        </form>
+      )}
+      <ErrorBox error={error} />
+    </article>
+  );
+}
+
+export function DestinationsPage({ sourceFilter }: { sourceFilter: string }) {
+  const allSources = useResource(sources);
+  const all = useResource(destinations);
+  if (!allSources.value || !all.value) {
+    return (
+      <>
+        <PageHeader title="Destinations" />
+        <ErrorBox error={allSources.error ?? all.error} onRetry={() => Promise.all([allSources.reload(), all.reload()])} />
+        {!allSources.error && !all.error && <Loading />}
+      </>
+    );
+  }
+  const shown = allSources.value.filter((s) => !sourceFilter || s.id === sourceFilter);
+  const addButton = (
+    <a class="btn btn-primary" href={href('/destinations/new', { source: sourceFilter || undefined })}>
+      <Icon name="plus" /> Add destination
+    </a>
+  );
+  if (allSources.value.length === 0) {
+    return (
+      <>
+        <PageHeader title="Destinations" />
+        <Empty
+          icon="destinations"
+          title="Create a source first"
+          action={
+            <a class="btn btn-primary" href="#/sources/new">
+              <Icon name="plus" /> New source
+            </a>
+          }
+        >
+          <p>
+            A destination is your endpoint for one source's events. Make a source for your provider, then add where its events should go.
+          </p>
+        </Empty>
+      </>
+    );
+  }
+  const total = all.value.filter((d) => !sourceFilter || d.source_id === sourceFilter).length;
+  return (
+    <>
+      <PageHeader
+        title="Destinations"
+        subtitle="Your endpoints. Each verified event is forwarded as the normalized event, signed with Standard Webhooks headers, retried for about a day."
+        actions={total > 0 ? addButton : null}
+      />
+      {sourceFilter && (
+        <p>
+          <a href="#/destinations">Show every source's destinations</a>
+        </p>
+      )}
+      {total === 0 ? (
+        <Empty icon="destinations" title="No destinations yet" action={addButton}>
+          <p>
+            Events are stored and shown in the live log, but go nowhere until you add an endpoint. Hookline POSTs each event to it, signs it
+            so your app can verify it, and retries until your endpoint answers 2xx.
+          </p>
+        </Empty>
+      ) : (
+        shown.map((source) => {
+          const list = all.value?.filter((d) => d.source_id === source.id) ?? [];
+          if (list.length === 0) return null;
+          return (
+            <section key={source.id} class="group">
+              <h2 class="group-title">
+                <a class="group-title-link" href={href(`/sources/${source.id}`)}>
+                  {source.name}
+                </a>{' '}
+                <ProviderChip id={source.provider} />
+              </h2>
+              {list.map((d) => (
+                <DestinationCard key={d.id} destination={d} source={source} />
+              ))}
+            </section>
+          );
+        })
+      )}
+    </>
+  );
+}
+
+export function DestinationNewPage({ initialSource }: { initialSource: string }) {
+  const allSources = useResource(sources);
+  const [sourceId, setSourceId] = useState(initialSource);
+  const [url, setUrl] = useState('');
+  const [types, setTypes] = useState<string[]>([]);
+  const [error, setError] = useState<unknown>(null);
+  const [busy, setBusy] = useState(false);
+  const [created, setCreated] = useState<(Destination & { signing_secret: string }) | null>(null);
+  const list = allSources.value ?? [];
+  const chosen = sourceId || list[0]?.id || '';
+  const source = list.find((s) => s.id === chosen);
+
+  if (created) {
+    return (
+      <>
+        <PageHeader title="Destination added" back="#/destinations" />
+        <section class="card">
+          <p>
+            Events from <strong>{source?.name}</strong> now go to <code>{created.url}</code>. Each delivery is signed with this secret: put
+            it in your app's configuration to verify them. You can reveal it again later.
+          </p>
+          <Copyable value={created.signing_secret} label="Signing secret" secret />
+          <VerifySnippet secret={created.signing_secret} />
+          <div class="form-actions">
+            <button
+              type="button"
+              class="btn"
+              onClick={async () => {
+                try {
+                  const result = await api.post('/v1/destinations/{id}/test', { path: { id: created.id } });
+                  navigate(href(`/events/${result.event_id}`));
+                } catch (err) {
+                  toast(errorText(err), 'bad');
+                }
+              }}
+            >
+              <Icon name="send" /> Send a test event
+            </button>
+            <a class="btn btn-primary" href={href('/logs', { source: created.source_id })}>
+              <Icon name="live" /> Open the live log
+            </a>
+          </div>
+        </section>
+      </>
+    );
+  }
+
+  return (
+    <>
+      <PageHeader title="Add destination" subtitle="Where Hookline forwards one source's events." back="#/destinations" />
+      {allSources.value && list.length === 0 && (
+        <Notice tone="warn">
+          Create a <a href="#/sources/new">source</a> first.
+        </Notice>
+      )}
+      <form
+        class="form form-wide card"
+        onSubmit={async (e) => {
+          e.preventDefault();
+          setBusy(true);
+          setError(null);
+          try {
+            const result = await api.post('/v1/destinations', {
+              body: { source_id: chosen, url: url.trim(), ...(types.length ? { event_types: types } : {}) },
+            });
+            await destinations.load();
+            setCreated(result);
+          } catch (err) {
+            setError(err);
+          } finally {
+            setBusy(false);
+          }
+        }}
+      >
+        <Field label="Source" id="dest-source">
+          <select id="dest-source" value={chosen} onChange={(e) => setSourceId(e.currentTarget.value)}>
+            {list.map((s) => (
+              <option key={s.id} value={s.id}>
+                {s.name} ({providerInfo(s.provider)?.displayName ?? s.provider})
+              </option>
+            ))}
+          </select>
+        </Field>
+        <Field
+          label="Endpoint URL"
+          id="dest-url"
+          hint="Your app's webhook endpoint (http or https). It should answer 2xx quickly; anything else is retried."
+        >
+          <input
+            id="dest-url"
+            class="mono"
+            type="url"
+            required
+            placeholder="https://api.example.com/webhooks/hookline"
+            value={url}
+            onInput={(e) => setUrl(e.currentTarget.value)}
+          />
+        </Field>
+        <Field label="Event types" hint="Leave empty to forward every type. Globs like video.asset.* match a family.">
+          <TypePicker value={types} onChange={setTypes} providerId={source?.provider} />
+        </Field>
+        <ErrorBox error={error} />
+        <div class="form-actions">
+          <a class="btn" href="#/destinations">
+            Cancel
+          </a>
+          <button type="submit" class="btn btn-primary" disabled={busy || !chosen}>
+            {busy ? 'Adding…' : 'Add destination'}
+          </button>
+        </div>
+      </form>
+    </>
+  );
+}
