@@ -7,6 +7,7 @@ import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { type Backend, backendEnv, REPO_ROOT, signUp, startHooklineProcess } from '@hookline/testing';
 import { Pool } from 'undici';
+import setupTemplate from '../packages/testing/src/global-setup.ts';
 
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 3000);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 64);
@@ -102,10 +103,16 @@ async function run(backend: Backend, batch: number) {
 
 const backends = (process.env.BENCH_BACKENDS ?? 'postgres,embedded').split(',') as Backend[];
 console.log(`hookline bench: ${REQUESTS} signed Mux webhooks per run, ${CONCURRENCY} concurrent connections, one destination on loopback`);
+// The same migrated template the test runs clone their databases from.
+const dropTemplate = await setupTemplate();
 const rows = [];
-for (const backend of backends) {
-  for (const batch of [1, 200]) {
-    rows.push(await run(backend, batch));
+try {
+  for (const backend of backends) {
+    for (const batch of [1, 200]) {
+      rows.push(await run(backend, batch));
+    }
   }
+} finally {
+  await dropTemplate();
 }
 console.table(rows);

@@ -154,7 +154,7 @@ describe('the tenant API', () => {
       const weak = await alice.api.call('POST', '/v1/signup', { ...body, email: `weak${email}`, password: 'short' });
       expect(weak.status).toBe(400);
       expect(weak.body.error.code).toBe('weak_password');
-      const invalid = await alice.api.call('POST', '/v1/sources', { name: 'x', provider: 'mux' });
+      const invalid = await alice.api.call('POST', '/v1/sources', { name: 'x', verification: { secret: 's' } });
       expect(invalid.status).toBe(400);
       expect(invalid.body.error.code).toBe('invalid_request');
       const unknown = await alice.api.call('POST', '/v1/sources', { name: 'x', provider: 'vimeo', verification: { secret: 's' } });
@@ -175,6 +175,22 @@ describe('the tenant API', () => {
       expect(rotated.secret_rotation_expires_at).toBeNull();
       expect((await send(source.ingest_url, 'video.asset.ready', 'the-new-secret')).status).toBe(401);
       expect((await send(source.ingest_url, 'video.asset.ready', 'third')).status).toBe(200);
+    });
+
+    it('can be created before the provider shows its secret, rejecting requests until it is set', async () => {
+      const source = await alice.api.ok('POST', '/v1/sources', { name: 'Mux, secret to come', provider: 'mux' });
+      expect(source.awaiting_secret).toBe(true);
+      const early = await send(source.ingest_url);
+      expect(early.status).toBe(401);
+      expect(early.body.error.message).toMatch(/no signing secret yet/);
+      const log = await alice.api.ok('GET', `/v1/requests?source_id=${source.id}`);
+      expect(log.data[0]).toMatchObject({ outcome: 'rejected', reason: 'verification_failed' });
+      const set = await alice.api.ok('PATCH', `/v1/sources/${source.id}`, { verification: { secret: MUX_SECRET } });
+      expect(set).toMatchObject({ awaiting_secret: false, secret_rotation_expires_at: null });
+      expect((await send(source.ingest_url)).status).toBe(200);
+      const since = new Date(Date.now() - 60_000).toISOString();
+      const recent = await alice.api.ok('GET', `/v1/requests?source_id=${source.id}&since=${since}&outcome=accepted`);
+      expect(recent.data).toHaveLength(1);
     });
 
     it('deleting a source removes its events, requests and destinations', async () => {

@@ -2,12 +2,14 @@ import { type Kysely, type Migration, type MigrationProvider, Migrator } from 'k
 import * as core from './migrations/2026_11_23_0001_core.ts';
 import * as sessionsAndStream from './migrations/2026_11_23_0002_sessions_and_stream.ts';
 import * as testEvents from './migrations/2026_11_23_0003_test_events.ts';
+import * as sourcesAwaitingSecret from './migrations/2026_11_23_0004_sources_awaiting_secret.ts';
 
 /** Migrations are listed here, in order, so bundling and tsx both find them without fs globbing. */
 const MIGRATIONS: Record<string, Migration> = {
   '2026_11_23_0001_core': core,
   '2026_11_23_0002_sessions_and_stream': sessionsAndStream,
   '2026_11_23_0003_test_events': testEvents,
+  '2026_11_23_0004_sources_awaiting_secret': sourcesAwaitingSecret,
 };
 
 class StaticProvider implements MigrationProvider {

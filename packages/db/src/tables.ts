@@ -36,7 +36,8 @@ export interface SourceTable {
   name: string;
   provider: string;
   ingest_key: string;
-  secret_sealed: string;
+  /** Null until the tenant pastes the provider's secret (requests are rejected until then). */
+  secret_sealed: string | null;
   previous_secret_sealed: string | null;
   previous_secret_expires_at: NullableTimestamp;
   settings: Json<Record<string, unknown>>;

@@ -1,15 +1,21 @@
 import { migrateToLatest } from '@hookline/db';
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
-import { recreateDatabase, TEMPLATE_DB } from './databases.ts';
+import { dropDatabase, recreateDatabase } from './databases.ts';
 
-/** Once per run: a migrated template database that each test file clones. */
+/** Once per run: a migrated template database that each test file clones; dropped after. */
 export default async function setup() {
-  const url = await recreateDatabase(TEMPLATE_DB);
+  const template = `hookline_test_template_${process.pid}`;
+  // Test files run in workers started after this, which inherit the environment.
+  process.env.HOOKLINE_TEST_TEMPLATE = template;
+  const url = await recreateDatabase(template);
   const db = new Kysely<any>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: url, max: 1 }) }) });
   try {
     await migrateToLatest(db);
   } finally {
     await db.destroy();
   }
+  return async () => {
+    await dropDatabase(template);
+  };
 }

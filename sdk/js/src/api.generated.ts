@@ -460,6 +460,8 @@ export interface paths {
                                 provider: string;
                                 /** @description Paste this into the provider's webhook settings */
                                 ingest_url: string;
+                                /** @description True until the provider secret is set; requests are rejected until then */
+                                awaiting_secret: boolean;
                                 secret_rotation_expires_at: string | null;
                                 /** Format: date-time */
                                 created_at: string;
@@ -489,7 +491,7 @@ export interface paths {
                     "application/json": {
                         name: string;
                         provider: string;
-                        verification: {
+                        verification?: {
                             /** @description The provider's webhook signing secret */
                             secret: string;
                         } & {
@@ -511,6 +513,8 @@ export interface paths {
                             provider: string;
                             /** @description Paste this into the provider's webhook settings */
                             ingest_url: string;
+                            /** @description True until the provider secret is set; requests are rejected until then */
+                            awaiting_secret: boolean;
                             secret_rotation_expires_at: string | null;
                             /** Format: date-time */
                             created_at: string;
@@ -572,6 +576,8 @@ export interface paths {
                             provider: string;
                             /** @description Paste this into the provider's webhook settings */
                             ingest_url: string;
+                            /** @description True until the provider secret is set; requests are rejected until then */
+                            awaiting_secret: boolean;
                             secret_rotation_expires_at: string | null;
                             /** Format: date-time */
                             created_at: string;
@@ -673,6 +679,8 @@ export interface paths {
                             provider: string;
                             /** @description Paste this into the provider's webhook settings */
                             ingest_url: string;
+                            /** @description True until the provider secret is set; requests are rejected until then */
+                            awaiting_secret: boolean;
                             secret_rotation_expires_at: string | null;
                             /** Format: date-time */
                             created_at: string;
@@ -1433,6 +1441,8 @@ export interface paths {
                     cursor?: string;
                     source_id?: string;
                     outcome?: "accepted" | "duplicate" | "probe" | "rejected";
+                    since?: string;
+                    until?: string;
                 };
                 header?: never;
                 path?: never;

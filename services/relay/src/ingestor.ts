@@ -124,10 +124,15 @@ export class Ingestor {
     }
 
     const now = this.#now();
+    const secrets = this.#secretsOf(source, now);
+    if (secrets.length === 0) {
+      const detail = `this source has no signing secret yet: add ${provider.displayName}'s secret to it in Hookline`;
+      return reject('verification_failed', 'verification_failed', 401, detail);
+    }
     const verdict = provider.verify({
       body,
       headers: req.headers,
-      secrets: this.#secretsOf(source, now),
+      secrets,
       nowMs: now,
       settings: source.settings,
     });
@@ -184,7 +189,7 @@ export class Ingestor {
 
   /** The current secret, and the previous one while its rotation grace period lasts. */
   #secretsOf(source: Source, now: number): string[] {
-    const secrets = [this.#deps.secrets.open(source.secret_sealed)];
+    const secrets = source.secret_sealed ? [this.#deps.secrets.open(source.secret_sealed)] : [];
     if (source.previous_secret_sealed && source.previous_secret_expires_at && source.previous_secret_expires_at.getTime() > now) {
       secrets.push(this.#deps.secrets.open(source.previous_secret_sealed));
     }

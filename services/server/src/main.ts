@@ -16,6 +16,7 @@ try {
     hookline.queue.kind === 'memory' ? 'in-process queue' : 'BullMQ on Redis'
   }`;
   console.log(`hookline ${[...roles].join('+')} listening on ${hookline.url} (${storage})`);
+  if (roles.has('api')) console.log(`hookline: open ${config.publicUrl}/ for the web UI, ${config.publicUrl}/openapi.json for the API`);
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => {
       hookline.close().then(

@@ -9,7 +9,12 @@ export async function insertRequest(db: Db, request: NewRequest) {
 export async function listRequests(
   db: Db,
   tenantId: string,
-  page: Page & { sourceId?: string | undefined; outcome?: RequestOutcome | undefined },
+  page: Page & {
+    sourceId?: string | undefined;
+    outcome?: RequestOutcome | undefined;
+    since?: Date | undefined;
+    until?: Date | undefined;
+  },
 ) {
   let q = db
     .selectFrom('requests')
@@ -30,6 +35,8 @@ export async function listRequests(
     .where('tenant_id', '=', tenantId);
   if (page.sourceId) q = q.where('source_id', '=', page.sourceId);
   if (page.outcome) q = q.where('outcome', '=', page.outcome);
+  if (page.since) q = q.where('received_at', '>=', page.since);
+  if (page.until) q = q.where('received_at', '<', page.until);
   if (page.cursor) q = q.where('id', '<', page.cursor);
   return pageOf(
     await q

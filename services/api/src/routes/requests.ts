@@ -34,6 +34,8 @@ export const requestRoutes: FastifyPluginAsyncTypebox<ApiDeps> = async (app, dep
           ...ListQuery,
           source_id: Type.Optional(Type.String({ maxLength: 64 })),
           outcome: Type.Optional(Outcome),
+          since: Type.Optional(Type.String({ format: 'date-time', maxLength: 40 })),
+          until: Type.Optional(Type.String({ format: 'date-time', maxLength: 40 })),
         }),
       },
     },
@@ -44,6 +46,8 @@ export const requestRoutes: FastifyPluginAsyncTypebox<ApiDeps> = async (app, dep
         cursor: q.cursor,
         sourceId: q.source_id,
         outcome: q.outcome as RequestOutcome | undefined,
+        since: q.since ? new Date(q.since) : undefined,
+        until: q.until ? new Date(q.until) : undefined,
       });
       return {
         data: page.data.map((r) => ({ ...r, received_at: r.received_at.toISOString() })),

@@ -13,6 +13,7 @@ export const SourceSchema = Type.Object({
   name: Type.String(),
   provider: Type.String(),
   ingest_url: Type.String({ description: "Paste this into the provider's webhook settings" }),
+  awaiting_secret: Type.Boolean({ description: 'True until the provider secret is set; requests are rejected until then' }),
   secret_rotation_expires_at: Nullable(Timestamp),
   created_at: Timestamp,
   updated_at: Timestamp,
@@ -30,7 +31,9 @@ const CreateSource = Type.Object(
   {
     name: Type.String({ minLength: 1, maxLength: 200 }),
     provider: Type.String({ minLength: 1, maxLength: 50 }),
-    verification: Verification,
+    // Optional: the source can exist before the provider shows its secret (Mux does once the
+    // URL is saved); requests are rejected until PATCH sets it.
+    verification: Type.Optional(Verification),
   },
   { additionalProperties: false },
 );
@@ -89,14 +92,14 @@ export const sourceRoutes: FastifyPluginAsyncTypebox<ApiDeps> = async (app, deps
       if (!impl) {
         throw new ApiError(400, 'unknown_provider', `unknown provider "${provider}"; use one of ${[...PROVIDERS.keys()].join(', ')}`);
       }
-      const { secret, settings } = parseVerification(impl, verification);
+      const { secret, settings } = verification ? parseVerification(impl, verification) : { secret: null, settings: {} };
       const source = await insertSource(deps.db, {
         id: newId('source'),
         tenant_id: request.tenantId,
         name,
         provider,
         ingest_key: randomToken(24),
-        secret_sealed: deps.secrets.seal(secret),
+        secret_sealed: secret === null ? null : deps.secrets.seal(secret),
         settings: JSON.stringify(settings),
       });
       return reply.code(201).send(sourceView(source, deps.publicUrl));
@@ -158,7 +161,8 @@ export const sourceRoutes: FastifyPluginAsyncTypebox<ApiDeps> = async (app, deps
       if (name !== undefined) changes.name = name;
       if (verification) {
         const { secret, settings } = parseVerification(PROVIDERS.get(source.provider) as Provider, verification);
-        const grace = grace_period_seconds ?? DEFAULT_GRACE_S;
+        // No grace period for a source that had no secret: there is nothing to keep valid.
+        const grace = source.secret_sealed ? (grace_period_seconds ?? DEFAULT_GRACE_S) : 0;
         changes.secret_sealed = deps.secrets.seal(secret);
         changes.settings = JSON.stringify(settings);
         changes.previous_secret_sealed = grace > 0 ? source.secret_sealed : null;
