@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import {
   type BackendEnv,
   backendEnv,
@@ -191,6 +192,24 @@ describe('the tenant API', () => {
       const since = new Date(Date.now() - 60_000).toISOString();
       const recent = await alice.api.ok('GET', `/v1/requests?source_id=${source.id}&since=${since}&outcome=accepted`);
       expect(recent.data).toHaveLength(1);
+    });
+
+    it('keeps a generic HMAC source’s options when only its secret is rotated', async () => {
+      const options = { header: 'X-Signature', prefix: 'sha256=' };
+      expect((await alice.api.call('POST', '/v1/sources', { name: 'hmac', provider: 'hmac' })).body.error.code).toBe(
+        'invalid_verification',
+      );
+      const source = await alice.api.ok('POST', '/v1/sources', {
+        name: 'hmac',
+        provider: 'hmac',
+        verification: { secret: 'one', ...options },
+      });
+      expect(source.verification_options).toMatchObject({ header: 'x-signature', prefix: 'sha256=' });
+      const rotated = await alice.api.ok('PATCH', `/v1/sources/${source.id}`, { verification: { secret: 'two' } });
+      expect(rotated.verification_options).toEqual(source.verification_options);
+      const body = JSON.stringify({ id: crypto.randomUUID(), type: 'order.paid', data: {} });
+      const signature = `sha256=${createHmac('sha256', 'two').update(body).digest('hex')}`;
+      expect((await sendWebhook(source.ingest_url, body, { 'x-signature': signature })).status).toBe(200);
     });
 
     it('deleting a source removes its events, requests and destinations', async () => {

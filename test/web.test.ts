@@ -19,7 +19,8 @@ import { freshMuxEvent, MUX_SECRET } from './helpers.ts';
 
 /**
  * The web UI in a real browser (Debian's Chromium through playwright-core), against the real
- * process: sign up, create a Mux source and a destination, see a signed Mux webhook appear
+ * process: sign up, create a Mux source before having its secret (it shows as awaiting it),
+ * paste the secret on the source's page, add a destination, see a signed Mux webhook appear
  * in the live log without a reload, open it, retry it. Embedded backend only: the UI does
  * not care which storage is behind the API, and one run is enough.
  *
@@ -105,19 +106,43 @@ describe.skipIf(process.env.HOOKLINE_TEST_BACKEND !== 'embedded')('web UI in a b
     await page.getByRole('button', { name: 'Create workspace' }).click();
     await page.getByRole('heading', { name: 'Create your first source' }).waitFor();
 
-    // A Mux source, with the signing secret and its "where to find it" note.
+    // A Mux source, made before Mux shows its signing secret: the secret field stays empty.
     await page.getByRole('link', { name: 'New source' }).first().click();
     await page.getByRole('radio', { name: /Mux/ }).check();
-    await page.getByText(/Show Signing Secret/).waitFor();
+    await page
+      .getByText(/Show Signing Secret/)
+      .first()
+      .waitFor();
     await page.getByLabel('Name', { exact: true }).fill('Mux production');
-    await page.getByLabel('Mux signing secret').fill(MUX_SECRET);
     await page.getByRole('button', { name: 'Create Mux source' }).click();
     const ingestField = page.getByLabel('Ingest URL');
     await ingestField.waitFor();
     const ingestUrl = await ingestField.inputValue();
     expect(ingestUrl).toMatch(new RegExp(`^${hookline.url}/in/[\\w-]{20,}$`));
+    // The provider's own setup steps (packages/providers), and the source awaiting its secret.
     await page.getByText('Add it in Mux').waitFor();
+    await page.getByText(/paste the ingest URL as the "URL to notify"/).waitFor();
+    const awaitingBadge = page.locator('h1 .badge', { hasText: 'awaiting secret' });
+    await awaitingBadge.waitFor();
+    await page.locator('.awaiting-secret').waitFor();
     await shot('source-created');
+
+    // The sources list says so too, with a way to fix it.
+    await page.getByRole('link', { name: 'Back' }).click();
+    const muxRow = page.locator('.sources-table tbody tr', { hasText: 'Mux production' });
+    await muxRow.locator('.badge', { hasText: 'awaiting secret' }).waitFor();
+    await muxRow.getByRole('link', { name: 'Paste secret', exact: true }).click();
+
+    // Paste the secret on the source's page: the source verifies from now on.
+    await page.getByRole('button', { name: 'Paste the secret' }).click();
+    const secretInput = page.getByLabel("Paste Mux's signing secret");
+    await eventually(async () => await secretInput.evaluate((el) => el === document.activeElement));
+    await secretInput.fill(MUX_SECRET);
+    await page.getByRole('button', { name: 'Save secret' }).click();
+    await page.getByText('Signing secret saved: requests now verify.').waitFor();
+    await awaitingBadge.waitFor({ state: 'detached' });
+    await page.getByLabel('New signing secret').waitFor();
+    expect(await page.locator('.awaiting-secret').count()).toBe(0);
 
     // A destination for it.
     await page.getByRole('link', { name: 'Add destination' }).click();
@@ -213,7 +238,8 @@ describe.skipIf(process.env.HOOKLINE_TEST_BACKEND !== 'embedded')('web UI in a b
       verification: { secret: Buffer.from('fastpix-secret').toString('base64') },
     });
     await call('POST', '/v1/destinations', { source_id: fastpix.id, url: receiver.url, event_types: ['video.asset.*'] });
-    await call('POST', '/v1/sources', { name: 'Stripe billing', provider: 'stripe', verification: { secret: 'whsec_dGVzdA==' } });
+    // Made before Stripe showed its secret: the sources page shows it awaiting.
+    await call('POST', '/v1/sources', { name: 'Stripe billing', provider: 'stripe' });
     for (const type of [
       'video.upload.created',
       'video.asset.created',

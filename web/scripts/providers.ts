@@ -1,6 +1,7 @@
 /**
  * Writes src/providers.generated.json from the provider modules (packages/providers), the one
- * source of truth for display names, "where to find the secret" notes and event catalogues.
+ * source of truth for display names, "where to find the secret" notes, dashboard setup steps
+ * and event catalogues.
  * The UI bundle cannot import those modules (they use node:crypto), so it gets their data.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -16,6 +17,7 @@ export function providerCatalogue() {
       id: p.id,
       displayName: p.displayName,
       secretHelp: p.secretHelp ?? null,
+      setupSteps: p.setupSteps ?? [],
       takesSettings: typeof p.parseSettings === 'function',
       events: (p.events ?? []).map((e) => ({ type: e.type, canonical: e.canonical, description: e.description })),
     })),

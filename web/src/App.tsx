@@ -88,7 +88,7 @@ function Page({ route }: { route: Route }) {
   switch (first) {
     case 'sources':
       if (second === 'new') return <SourceNewPage initialProvider={q.get('provider')} />;
-      if (second) return <SourceDetailPage id={second} setup={q.get('setup') === '1'} secretPending={q.get('secret') === 'pending'} />;
+      if (second) return <SourceDetailPage id={second} setup={q.get('setup') === '1'} />;
       return <SourcesPage />;
     case 'logs':
       return (

@@ -64,6 +64,11 @@ export const fastpix: Provider = {
   displayName: 'FastPix',
   secretHelp:
     "The signing secret FastPix shows for this webhook in its dashboard's webhook settings (a base64 string): paste it exactly as shown.",
+  setupSteps: [
+    'In the FastPix dashboard, open Settings → Webhooks and click "Create new webhook".',
+    'Choose the workspace, paste the ingest URL as the URL to notify, and create it. FastPix first checks the URL with an unsigned {} request: it shows up in the live log as a probe.',
+    "Copy the webhook's signing secret (a base64 string) and paste it into this source.",
+  ],
   events: FASTPIX_EVENTS,
   verify: (request) => verifyHmac(FASTPIX_SCHEME, request),
   isProbe(body: Buffer, headers: HeaderMap) {

@@ -163,6 +163,10 @@ export const genericHmac: Provider = {
   displayName: 'Generic HMAC',
   secretHelp:
     "The shared secret the sender signs with, exactly as the sender's settings show it (choose its encoding if it is base64 or hex).",
+  setupSteps: [
+    'Configure the sender to POST its webhooks to the ingest URL.',
+    "Make sure it signs each request with this source's secret and sends the signature in the header, with the algorithm, digest encoding and prefix set on this source.",
+  ],
   events: [],
   parseSettings: (input) => ({ ...parseGenericHmacSettings(input) }),
   verify(request) {

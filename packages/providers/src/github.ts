@@ -50,6 +50,12 @@ export const github: Provider = {
   displayName: 'GitHub',
   secretHelp:
     'The "Secret" you typed when adding the webhook (repository or organization Settings → Webhooks); GitHub never shows it again, so set a new one there if it is lost.',
+  setupSteps: [
+    'In the repository or organization, open Settings → Webhooks → Add webhook.',
+    'Paste the ingest URL as the Payload URL and set the content type to application/json.',
+    'Type a secret of your choosing into the Secret field (GitHub never shows it again) and paste the same secret into this source.',
+    'Choose the events to send, then click "Add webhook".',
+  ],
   events: GITHUB_EVENTS,
   verify: (request) => verifyHmac(GITHUB_SCHEME, request),
   normalize(parsed, _members, headers, body) {

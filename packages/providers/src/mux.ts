@@ -29,6 +29,11 @@ export const mux: Provider = {
   displayName: 'Mux',
   secretHelp:
     'In the Mux dashboard, open Settings → Webhooks, pick the environment, and click "Show Signing Secret" on the webhook whose URL is this source\'s ingest URL.',
+  setupSteps: [
+    'In the Mux dashboard, open Settings → Webhooks and choose the environment whose events you want.',
+    'Click "Create new webhook", paste the ingest URL as the "URL to notify", and create it.',
+    'Click "Show Signing Secret" on the new webhook and paste the secret into this source.',
+  ],
   events: MUX_EVENTS,
   verify: verifyMuxSignature,
   normalize(parsed, members, _headers, body) {

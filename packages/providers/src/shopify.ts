@@ -26,6 +26,11 @@ export const shopify: Provider = {
   displayName: 'Shopify',
   secretHelp:
     'For an app: the Partner Dashboard (or Dev Dashboard) → your app → Client credentials → Client secret. For webhooks made in the shop admin: Settings → Notifications → Webhooks, the key shown under the list ("Your webhooks will be signed with …").',
+  setupSteps: [
+    'In the shop admin, open Settings → Notifications → Webhooks and click "Create webhook" (an app subscribes in its configuration or through the Admin API instead).',
+    'Pick the event, choose JSON as the format, paste the ingest URL, and save.',
+    'Paste the signing key into this source: the one under the webhook list ("Your webhooks will be signed with …"), or the app\'s client secret.',
+  ],
   events: SHOPIFY_EVENTS,
   verify: (request) => verifyHmac(SHOPIFY_SCHEME, request),
   normalize(parsed, _members, headers, body) {

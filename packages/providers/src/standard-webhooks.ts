@@ -42,6 +42,11 @@ export const standardWebhooks: Provider = {
   displayName: 'Standard Webhooks',
   secretHelp:
     'The sender\'s endpoint signing secret, starting with whsec_ (in Svix-based dashboards: the endpoint\'s page, "Signing Secret").',
+  setupSteps: [
+    "In the sender's dashboard (for Svix-based ones, the webhooks portal), add an endpoint and paste the ingest URL as its URL.",
+    'Choose the event types to send and create the endpoint.',
+    "On the endpoint's page, reveal its signing secret (whsec_…) and paste it into this source.",
+  ],
   events: [],
   verify: (request) => verifyHmac(STANDARD_WEBHOOKS_SCHEME, { ...request, headers: standardHeaders(request.headers) }),
   normalize(parsed, members, rawHeaders, body) {

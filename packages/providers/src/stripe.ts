@@ -31,6 +31,11 @@ export const stripe: Provider = {
   displayName: 'Stripe',
   secretHelp:
     'In the Stripe Dashboard, open Developers → Webhooks, select the endpoint whose URL is this source\'s ingest URL, and reveal its "Signing secret" (starts with whsec_).',
+  setupSteps: [
+    'In the Stripe Dashboard, open Workbench → Webhooks and click "Create an event destination" (without Workbench: Developers → Webhooks → "Add endpoint").',
+    'Select the events to send (snapshot payload style), choose "Webhook endpoint", and paste the ingest URL as the endpoint URL.',
+    "On the destination's page, reveal the signing secret (whsec_…) and paste it into this source.",
+  ],
   events: STRIPE_EVENTS,
   verify: (request) => verifyHmac(STRIPE_SCHEME, request),
   normalize(parsed, members, _headers, body) {

@@ -55,6 +55,11 @@ export interface Provider {
   /** Where a tenant finds the signing secret in the provider's dashboard (shown next to the secret field). */
   secretHelp?: string;
   /**
+   * How to point the provider at a source: the steps in its dashboard that take the ingest
+   * URL (and show the secret), in order, for the UI's setup notes. Plain sentences.
+   */
+  setupSteps?: readonly string[];
+  /**
    * The event types the provider documents, for docs and the UI. Not a filter: types outside
    * it are accepted, stored and delivered under the provider's name.
    */

@@ -462,6 +462,10 @@ export interface paths {
                                 ingest_url: string;
                                 /** @description True until the provider secret is set; requests are rejected until then */
                                 awaiting_secret: boolean;
+                                /** @description The provider's verification options other than the secret (a generic HMAC source's header, algorithm…) */
+                                verification_options: {
+                                    [key: string]: unknown;
+                                };
                                 secret_rotation_expires_at: string | null;
                                 /** Format: date-time */
                                 created_at: string;
@@ -515,6 +519,10 @@ export interface paths {
                             ingest_url: string;
                             /** @description True until the provider secret is set; requests are rejected until then */
                             awaiting_secret: boolean;
+                            /** @description The provider's verification options other than the secret (a generic HMAC source's header, algorithm…) */
+                            verification_options: {
+                                [key: string]: unknown;
+                            };
                             secret_rotation_expires_at: string | null;
                             /** Format: date-time */
                             created_at: string;
@@ -578,6 +586,10 @@ export interface paths {
                             ingest_url: string;
                             /** @description True until the provider secret is set; requests are rejected until then */
                             awaiting_secret: boolean;
+                            /** @description The provider's verification options other than the secret (a generic HMAC source's header, algorithm…) */
+                            verification_options: {
+                                [key: string]: unknown;
+                            };
                             secret_rotation_expires_at: string | null;
                             /** Format: date-time */
                             created_at: string;
@@ -681,6 +693,10 @@ export interface paths {
                             ingest_url: string;
                             /** @description True until the provider secret is set; requests are rejected until then */
                             awaiting_secret: boolean;
+                            /** @description The provider's verification options other than the secret (a generic HMAC source's header, algorithm…) */
+                            verification_options: {
+                                [key: string]: unknown;
+                            };
                             secret_rotation_expires_at: string | null;
                             /** Format: date-time */
                             created_at: string;

@@ -12,6 +12,7 @@ export function sourceView(source: Source, publicUrl: string) {
     provider: source.provider,
     ingest_url: `${publicUrl}/in/${source.ingest_key}`,
     awaiting_secret: source.secret_sealed === null,
+    verification_options: source.settings,
     secret_rotation_expires_at: activeRotation(source.previous_secret_sealed, source.previous_secret_expires_at),
     created_at: source.created_at.toISOString(),
     updated_at: source.updated_at.toISOString(),

@@ -3,11 +3,20 @@ import { api } from '../api.ts';
 import { Badge, Copyable, ErrorBox, Field, Icon, Loading, Notice, PageHeader, toast, useConfirm, useNow } from '../components.tsx';
 import { destinations, sources, useResource } from '../data.ts';
 import { count, dateTime, relative } from '../format.ts';
-import { provider as providerInfo, SETUP_STEPS } from '../providers.ts';
+import { provider as providerInfo } from '../providers.ts';
 import { href, navigate } from '../router.ts';
-import { ProviderChip } from './Sources.tsx';
+import { AwaitingSecretBadge, ProviderChip } from './Sources.tsx';
 
-function SecretForm(props: { sourceId: string; providerName: string; pending: boolean; onDone: () => void }) {
+const SECRET_INPUT = 'rotate-secret';
+
+/** The call to action of a source awaiting its secret: brings the secret field into view. */
+function focusSecretInput() {
+  const input = document.getElementById(SECRET_INPUT);
+  input?.scrollIntoView({ block: 'center', behavior: 'smooth' });
+  input?.focus({ preventScroll: true });
+}
+
+function SecretForm(props: { sourceId: string; providerName: string; awaiting: boolean; onDone: () => void }) {
   const [secret, setSecret] = useState('');
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
@@ -18,11 +27,11 @@ function SecretForm(props: { sourceId: string; providerName: string; pending: bo
     try {
       await api.patch('/v1/sources/{id}', {
         path: { id: props.sourceId },
-        // The placeholder secret a pending source was made with is worth no grace period.
-        body: { verification: { secret: secret.trim() }, ...(props.pending ? { grace_period_seconds: 0 } : {}) },
+        // A source awaiting its secret gets it at once (the API applies no grace period then).
+        body: { verification: { secret: secret.trim() } },
       });
       setSecret('');
-      toast(props.pending ? 'Signing secret saved: requests now verify.' : 'Secret rotated. The previous one keeps working for 24 hours.');
+      toast(props.awaiting ? 'Signing secret saved: requests now verify.' : 'Secret rotated. The previous one keeps working for 24 hours.');
       props.onDone();
     } catch (err) {
       setError(err);
@@ -32,10 +41,10 @@ function SecretForm(props: { sourceId: string; providerName: string; pending: bo
   };
   return (
     <form class="form inline-form" onSubmit={submit}>
-      <Field label={props.pending ? `Paste ${props.providerName}'s signing secret` : 'New signing secret'} id="rotate-secret">
+      <Field label={props.awaiting ? `Paste ${props.providerName}'s signing secret` : 'New signing secret'} id={SECRET_INPUT}>
         <div class="input-row">
           <input
-            id="rotate-secret"
+            id={SECRET_INPUT}
             class="mono"
             required
             autoComplete="off"
@@ -44,7 +53,7 @@ function SecretForm(props: { sourceId: string; providerName: string; pending: bo
             onInput={(e) => setSecret(e.currentTarget.value)}
           />
           <button type="submit" class="btn btn-primary" disabled={busy || !secret.trim()}>
-            {busy ? 'Saving…' : props.pending ? 'Save secret' : 'Rotate secret'}
+            {busy ? 'Saving…' : props.awaiting ? 'Save secret' : 'Rotate secret'}
           </button>
         </div>
       </Field>
@@ -53,7 +62,7 @@ function SecretForm(props: { sourceId: string; providerName: string; pending: bo
   );
 }
 
-export function SourceDetailPage({ id, setup, secretPending }: { id: string; setup: boolean; secretPending: boolean }) {
+export function SourceDetailPage({ id, setup }: { id: string; setup: boolean }) {
   const all = useResource(sources);
   const dests = useResource(destinations);
   const [confirmEl, confirm] = useConfirm();
@@ -73,7 +82,8 @@ export function SourceDetailPage({ id, setup, secretPending }: { id: string; set
   }
   const info = providerInfo(source.provider);
   const displayName = info?.displayName ?? source.provider;
-  const steps = SETUP_STEPS[source.provider] ?? [];
+  const steps = info?.setupSteps ?? [];
+  const awaiting = source.awaiting_secret;
   const mine = (dests.value ?? []).filter((d) => d.source_id === id);
 
   const remove = async () => {
@@ -120,6 +130,7 @@ export function SourceDetailPage({ id, setup, secretPending }: { id: string; set
           renaming === null ? (
             <>
               {source.name} <ProviderChip id={source.provider} />
+              {awaiting && <AwaitingSecretBadge />}
             </>
           ) : (
             <form class="input-row rename" onSubmit={rename}>
@@ -162,8 +173,21 @@ export function SourceDetailPage({ id, setup, secretPending }: { id: string; set
       {setup && (
         <Notice tone="ok">
           <strong>Source created.</strong> Now point {displayName} at it: copy the ingest URL below into {displayName}'s dashboard.
-          {secretPending ? ` Then paste the signing secret ${displayName} shows.` : ''} Requests show up in the live log as they arrive.
+          {awaiting ? ` Then paste the signing secret ${displayName} shows.` : ''} Requests show up in the live log as they arrive.
         </Notice>
+      )}
+      {awaiting && (
+        <div class="alert alert-warn awaiting-secret" role="status">
+          <div>
+            <span>
+              <strong>Awaiting the signing secret.</strong> Until you paste it, every request {displayName} sends here is rejected (401) and
+              shows in the live log as "no signing secret yet".
+            </span>
+          </div>
+          <button type="button" class="btn btn-primary btn-sm" onClick={focusSecretInput}>
+            <Icon name="edit" size={14} /> Paste the secret
+          </button>
+        </div>
       )}
 
       <section class="card">
@@ -182,30 +206,27 @@ export function SourceDetailPage({ id, setup, secretPending }: { id: string; set
         )}
       </section>
 
-      <section class="card">
-        <h2 class="card-title">Signing secret</h2>
-        {secretPending ? (
-          <Notice tone="warn">No signing secret yet: requests are rejected until you paste it. {info?.secretHelp}</Notice>
+      <section class={`card ${awaiting ? 'card-attention' : ''}`}>
+        <div class="card-head">
+          <h2 class="card-title">Signing secret</h2>
+          {awaiting && <AwaitingSecretBadge />}
+        </div>
+        {awaiting ? (
+          <p class="muted">
+            No signing secret yet: requests are rejected until you paste it. <strong>Where to find it:</strong> {info?.secretHelp}
+          </p>
         ) : (
           <p class="muted">
             {info?.secretHelp} Rotating keeps the current secret valid for 24 hours, so nothing is rejected while you change it in{' '}
             {displayName}.
           </p>
         )}
-        {source.secret_rotation_expires_at && new Date(source.secret_rotation_expires_at).getTime() > now && (
+        {!awaiting && source.secret_rotation_expires_at && new Date(source.secret_rotation_expires_at).getTime() > now && (
           <p>
             <Badge tone="warn">rotating</Badge> The previous secret is accepted until {dateTime(source.secret_rotation_expires_at)}.
           </p>
         )}
-        <SecretForm
-          sourceId={id}
-          providerName={displayName}
-          pending={secretPending}
-          onDone={() => {
-            if (secretPending) navigate(href(`/sources/${id}`, { setup: setup ? '1' : null }), { replace: true });
-            void sources.load();
-          }}
-        />
+        <SecretForm sourceId={id} providerName={displayName} awaiting={awaiting} onDone={() => void sources.load()} />
       </section>
 
       <section class="card">

@@ -5,12 +5,6 @@ import { sources } from '../data.ts';
 import { HMAC_OPTIONS, PROVIDERS, provider as providerInfo } from '../providers.ts';
 import { href, navigate } from '../router.ts';
 
-/** A throwaway secret for a source made before the provider shows its own: nothing verifies until it is replaced. */
-function placeholderSecret(): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(32));
-  return `pending-${Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('')}`;
-}
-
 const TAGLINES: Record<string, string> = {
   mux: 'Video assets, uploads, live streams',
   fastpix: 'Media, uploads, live streams',
@@ -34,21 +28,23 @@ export function SourceNewPage({ initialProvider }: { initialProvider: string | n
     e.preventDefault();
     setBusy(true);
     setError(null);
-    const pending = secret.trim() === '';
     try {
+      const trimmed = secret.trim();
       const settings =
         providerId === 'hmac'
           ? Object.fromEntries(Object.entries(hmac).filter(([, v]) => v !== '' && v !== undefined))
           : ({} as Record<string, string>);
+      // No secret yet: the source is created awaiting it (requests are rejected until the
+      // source page sets it). A generic HMAC source's options travel with its secret.
       const source = await api.post('/v1/sources', {
         body: {
           name: name.trim() || `${info?.displayName ?? providerId}`,
           provider: providerId,
-          verification: { secret: pending ? placeholderSecret() : secret.trim(), ...settings },
+          ...(trimmed ? { verification: { secret: trimmed, ...settings } } : {}),
         },
       });
       await sources.load();
-      navigate(href(`/sources/${source.id}`, { setup: '1', secret: pending ? 'pending' : null }));
+      navigate(href(`/sources/${source.id}`, { setup: '1' }));
     } catch (err) {
       setError(err);
       setBusy(false);
@@ -102,8 +98,15 @@ export function SourceNewPage({ initialProvider }: { initialProvider: string | n
               <>
                 <strong>Where to find it:</strong> {info?.secretHelp ?? "In the provider's webhook settings."}
                 <br />
-                No secret yet? Leave it empty: create the source, add its URL in {info?.displayName ?? 'the provider'}, then paste the
-                secret on the next page. Until then requests are rejected, and the live log says so.
+                {providerId === 'hmac' ? (
+                  'Required here: the signature options below are saved with it.'
+                ) : (
+                  <>
+                    No secret yet? Leave it empty: the source is created <em>awaiting its secret</em>. Add its URL in{' '}
+                    {info?.displayName ?? 'the provider'}, then paste the secret on the source's page. Until then requests are rejected, and
+                    the live log says so.
+                  </>
+                )}
               </>
             }
           >
@@ -111,6 +114,7 @@ export function SourceNewPage({ initialProvider }: { initialProvider: string | n
               id="source-secret"
               class="mono"
               value={secret}
+              required={providerId === 'hmac'}
               maxLength={1000}
               autoComplete="off"
               spellcheck={false}

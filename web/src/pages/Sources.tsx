@@ -1,5 +1,5 @@
 import { useState } from 'preact/hooks';
-import { Copyable, CopyButton, Empty, ErrorBox, Icon, Loading, PageHeader, useNow } from '../components.tsx';
+import { Badge, Copyable, CopyButton, Empty, ErrorBox, Icon, Loading, PageHeader, useNow } from '../components.tsx';
 import { sources, useResource } from '../data.ts';
 import { count, dateTime, relative } from '../format.ts';
 import { providerName } from '../providers.ts';
@@ -8,6 +8,15 @@ import { FIRST_KEY } from './Auth.tsx';
 
 export function ProviderChip({ id }: { id: string }) {
   return <span class={`chip provider provider-${id}`}>{providerName(id)}</span>;
+}
+
+/** A source created before its provider showed the signing secret: every request is rejected until it is set. */
+export function AwaitingSecretBadge() {
+  return (
+    <Badge tone="warn" title="No signing secret yet: requests are rejected until you paste it">
+      awaiting secret
+    </Badge>
+  );
 }
 
 /** The API key signup made, shown once on the first page after it. */
@@ -91,6 +100,11 @@ export function SourcesPage() {
                         {s.name}
                       </a>
                       <ProviderChip id={s.provider} />
+                      {s.awaiting_secret && (
+                        <a class="badge-link" href={href(`/sources/${s.id}`)}>
+                          <AwaitingSecretBadge />
+                        </a>
+                      )}
                     </span>
                   </td>
                   <td class="num">{count(s.event_count)}</td>
@@ -104,6 +118,11 @@ export function SourcesPage() {
                     </span>
                   </td>
                   <td class="row-actions">
+                    {s.awaiting_secret && (
+                      <a class="btn btn-sm btn-primary" href={href(`/sources/${s.id}`)}>
+                        <Icon name="edit" size={14} /> Paste secret
+                      </a>
+                    )}{' '}
                     <a class="btn btn-sm" href={href('/logs', { source: s.id })}>
                       <Icon name="live" size={14} /> Live log
                     </a>

@@ -14,6 +14,9 @@ export const SourceSchema = Type.Object({
   provider: Type.String(),
   ingest_url: Type.String({ description: "Paste this into the provider's webhook settings" }),
   awaiting_secret: Type.Boolean({ description: 'True until the provider secret is set; requests are rejected until then' }),
+  verification_options: Type.Record(Type.String(), Type.Unknown(), {
+    description: "The provider's verification options other than the secret (a generic HMAC source's header, algorithm…)",
+  }),
   secret_rotation_expires_at: Nullable(Timestamp),
   created_at: Timestamp,
   updated_at: Timestamp,
@@ -55,18 +58,19 @@ const UpdateSource = Type.Object(
 
 const DEFAULT_GRACE_S = 24 * 3600;
 
-function parseVerification(provider: Provider, verification: { secret: string } & Record<string, unknown>) {
-  const { secret, ...options } = verification;
+/** A provider's verification options (everything in `verification` but the secret), validated. */
+function parseSettings(provider: Provider, options: Record<string, unknown>): Record<string, unknown> {
   if (provider.parseSettings) {
     try {
-      return { secret, settings: provider.parseSettings(options) };
+      return provider.parseSettings(options);
     } catch (err) {
       throw new ApiError(400, 'invalid_verification', (err as Error).message);
     }
   }
-  if (Object.keys(options).length > 0)
+  if (Object.keys(options).length > 0) {
     throw new ApiError(400, 'invalid_verification', `${provider.displayName} sources take only verification.secret`);
-  return { secret, settings: {} };
+  }
+  return {};
 }
 
 export const sourceRoutes: FastifyPluginAsyncTypebox<ApiDeps> = async (app, deps) => {
@@ -92,7 +96,10 @@ export const sourceRoutes: FastifyPluginAsyncTypebox<ApiDeps> = async (app, deps
       if (!impl) {
         throw new ApiError(400, 'unknown_provider', `unknown provider "${provider}"; use one of ${[...PROVIDERS.keys()].join(', ')}`);
       }
-      const { secret, settings } = verification ? parseVerification(impl, verification) : { secret: null, settings: {} };
+      // A source may be created before its secret, but never without the options its
+      // provider needs (a generic HMAC source's header and algorithm).
+      const { secret = null, ...options } = verification ?? {};
+      const settings = parseSettings(impl, options);
       const source = await insertSource(deps.db, {
         id: newId('source'),
         tenant_id: request.tenantId,
@@ -160,11 +167,14 @@ export const sourceRoutes: FastifyPluginAsyncTypebox<ApiDeps> = async (app, deps
       const changes: Parameters<typeof updateSource>[3] = {};
       if (name !== undefined) changes.name = name;
       if (verification) {
-        const { secret, settings } = parseVerification(PROVIDERS.get(source.provider) as Provider, verification);
+        const { secret, ...options } = verification;
+        // A new secret alone keeps the source's options; new options replace them whole.
+        if (Object.keys(options).length > 0) {
+          changes.settings = JSON.stringify(parseSettings(PROVIDERS.get(source.provider) as Provider, options));
+        }
         // No grace period for a source that had no secret: there is nothing to keep valid.
         const grace = source.secret_sealed ? (grace_period_seconds ?? DEFAULT_GRACE_S) : 0;
         changes.secret_sealed = deps.secrets.seal(secret);
-        changes.settings = JSON.stringify(settings);
         changes.previous_secret_sealed = grace > 0 ? source.secret_sealed : null;
         changes.previous_secret_expires_at = grace > 0 ? new Date(Date.now() + grace * 1000) : null;
       }
