@@ -1,30 +1,30 @@
 import { type Db, pruneOlderThan } from '@hookline/db';
 import type { FastifyBaseLogger } from 'fastify';
+import { Periodic } from './periodic.ts';
 
 const BATCH = 1000;
 
 /** Deletes what is older than HOOKLINE_RETENTION, on a timer, in small batches. */
 export class Pruner {
-  #timer: NodeJS.Timeout | undefined;
-  #running: Promise<void> | undefined;
+  readonly #periodic: Periodic;
 
-  constructor(private readonly deps: { db: Db; log: FastifyBaseLogger; retentionMs: number; intervalMs: number }) {}
+  constructor(private readonly deps: { db: Db; log: FastifyBaseLogger; retentionMs: number; intervalMs: number }) {
+    this.#periodic = new Periodic(
+      'pruning',
+      async () => {
+        const n = await this.prune();
+        if (n > 0) deps.log.info({ deleted: n }, 'pruned data past retention');
+      },
+      deps,
+    );
+  }
 
   start(): void {
-    const tick = () => {
-      this.#running = this.prune()
-        .then((n) => {
-          if (n > 0) this.deps.log.info({ deleted: n }, 'pruned data past retention');
-        })
-        .catch((err) => this.deps.log.warn({ err: (err as Error).message }, 'pruning failed; will try again'))
-        .finally(() => {
-          this.#running = undefined;
-          this.#timer = setTimeout(tick, this.deps.intervalMs);
-          this.#timer.unref();
-        });
-    };
-    this.#timer = setTimeout(tick, 0);
-    this.#timer.unref();
+    this.#periodic.start();
+  }
+
+  stop(): Promise<void> {
+    return this.#periodic.stop();
   }
 
   /** Prunes until nothing past retention is left; returns how many rows went. */
@@ -36,11 +36,5 @@ export class Pruner {
       total += n;
       if (n === 0) return total;
     }
-  }
-
-  async stop(): Promise<void> {
-    clearTimeout(this.#timer);
-    await this.#running;
-    clearTimeout(this.#timer);
   }
 }

@@ -1,6 +1,7 @@
 import { type Db, listDueDeliveries } from '@hookline/db';
 import type { DeliveryQueue } from '@hookline/queue';
 import type { FastifyBaseLogger } from 'fastify';
+import { Periodic } from './periodic.ts';
 
 const BATCH = 500;
 
@@ -10,24 +11,18 @@ const BATCH = 500;
  * Enqueueing is idempotent per (delivery, due time), so re-offering a queued job is harmless.
  */
 export class Sweeper {
-  #timer: NodeJS.Timeout | undefined;
-  #running: Promise<void> | undefined;
+  readonly #periodic: Periodic;
 
-  constructor(private readonly deps: { db: Db; queue: DeliveryQueue; log: FastifyBaseLogger; intervalMs: number }) {}
+  constructor(private readonly deps: { db: Db; queue: DeliveryQueue; log: FastifyBaseLogger; intervalMs: number }) {
+    this.#periodic = new Periodic('sweep', () => this.sweep().then(() => {}), deps);
+  }
 
   start(): void {
-    const tick = () => {
-      this.#running = this.sweep()
-        .then(() => {})
-        .catch((err) => this.deps.log.warn({ err: (err as Error).message }, 'sweep failed; will try again'))
-        .finally(() => {
-          this.#running = undefined;
-          this.#timer = setTimeout(tick, this.deps.intervalMs);
-          this.#timer.unref();
-        });
-    };
-    this.#timer = setTimeout(tick, 0);
-    this.#timer.unref();
+    this.#periodic.start();
+  }
+
+  stop(): Promise<void> {
+    return this.#periodic.stop();
   }
 
   /** One pass; returns how many deliveries it handed to the queue. */
@@ -38,11 +33,5 @@ export class Sweeper {
     await this.deps.queue.enqueue(due.map((d) => ({ deliveryId: d.id, runAt: d.next_attempt_at as Date, lapsedLease: d.locked_until })));
     this.deps.log.info({ count: due.length }, 'sweeper re-enqueued due deliveries');
     return due.length;
-  }
-
-  async stop(): Promise<void> {
-    clearTimeout(this.#timer);
-    await this.#running;
-    clearTimeout(this.#timer);
   }
 }

@@ -1,10 +1,22 @@
 import type { Db } from '../database.ts';
-import type { NewRequest, RequestOutcome } from '../tables.ts';
+import type { RequestOutcome } from '../tables.ts';
 import { type Page, pageOf } from './pagination.ts';
 
-export async function insertRequest(db: Db, request: NewRequest) {
-  await db.insertInto('requests').values(request).execute();
-}
+/** A request as the log shows it: everything but the body (read one request for that). */
+const LOG_COLUMNS = [
+  'id',
+  'source_id',
+  'received_at',
+  'method',
+  'headers',
+  'body_bytes',
+  'remote_ip',
+  'outcome',
+  'reason',
+  'detail',
+  'status_code',
+  'event_id',
+] as const;
 
 export async function listRequests(
   db: Db,
@@ -16,23 +28,7 @@ export async function listRequests(
     until?: Date | undefined;
   },
 ) {
-  let q = db
-    .selectFrom('requests')
-    .select([
-      'id',
-      'source_id',
-      'received_at',
-      'method',
-      'headers',
-      'body_bytes',
-      'remote_ip',
-      'outcome',
-      'reason',
-      'detail',
-      'status_code',
-      'event_id',
-    ])
-    .where('tenant_id', '=', tenantId);
+  let q = db.selectFrom('requests').select(LOG_COLUMNS).where('tenant_id', '=', tenantId);
   if (page.sourceId) q = q.where('source_id', '=', page.sourceId);
   if (page.outcome) q = q.where('outcome', '=', page.outcome);
   if (page.since) q = q.where('received_at', '>=', page.since);
@@ -53,23 +49,5 @@ export function getRequest(db: Db, tenantId: string, id: string) {
 
 export function listRequestsByIds(db: Db, tenantId: string, ids: string[]) {
   if (ids.length === 0) return Promise.resolve([]);
-  return db
-    .selectFrom('requests')
-    .select([
-      'id',
-      'source_id',
-      'received_at',
-      'method',
-      'headers',
-      'body_bytes',
-      'remote_ip',
-      'outcome',
-      'reason',
-      'detail',
-      'status_code',
-      'event_id',
-    ])
-    .where('tenant_id', '=', tenantId)
-    .where('id', 'in', ids)
-    .execute();
+  return db.selectFrom('requests').select(LOG_COLUMNS).where('tenant_id', '=', tenantId).where('id', 'in', ids).execute();
 }
