@@ -219,6 +219,49 @@ export function Empty(props: { icon: IconName; title: string; children?: Compone
   );
 }
 
+/**
+ * A page's list: its error (with a retry), loading, `empty` when there is nothing, else a table
+ * of `columns` with a row per item and a last, unlabelled column for the row's actions.
+ */
+export function ListTable<T extends { id: string }>(props: {
+  items: readonly T[] | null | undefined;
+  error: unknown;
+  onRetry: () => void;
+  empty: ComponentChildren;
+  tableClass?: string;
+  actionsClass?: string;
+  columns: ComponentChildren;
+  row: (item: T) => ComponentChildren;
+}) {
+  const { items, error } = props;
+  return (
+    <>
+      <ErrorBox error={error} onRetry={props.onRetry} />
+      {!items && !error && <Loading />}
+      {items && items.length === 0 && props.empty}
+      {items && items.length > 0 && (
+        <div class="table-wrap">
+          <table class={props.tableClass ? `table ${props.tableClass}` : 'table'}>
+            <thead>
+              <tr>
+                {props.columns}
+                <th class={props.actionsClass}>
+                  <span class="sr-only">Actions</span>
+                </th>
+              </tr>
+            </thead>
+            <tbody>
+              {items.map((item) => (
+                <tr key={item.id}>{props.row(item)}</tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </>
+  );
+}
+
 export function Loading({ label = 'Loading…' }: { label?: string }) {
   return (
     <div class="loading" role="status">

@@ -1,4 +1,5 @@
 import { createServer, type IncomingHttpHeaders, type ServerResponse } from 'node:http';
+import { arrivals } from './arrivals.ts';
 
 export interface Received {
   headers: IncomingHttpHeaders;
@@ -19,7 +20,7 @@ export type Respond = (
 export async function startReceiver(respond: Respond = () => ({ status: 200 })) {
   const received: Received[] = [];
   const hanging = new Set<ServerResponse>();
-  const waiters: { count: number; resolve: () => void }[] = [];
+  const arrival = arrivals(received, 'receiver', 'requests');
   let script = respond;
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -28,10 +29,7 @@ export async function startReceiver(respond: Respond = () => ({ status: 200 })) 
       const entry = { headers: req.headers, body: Buffer.concat(chunks).toString('utf8'), at: Date.now() };
       const n = received.length;
       received.push(entry);
-      for (const w of waiters.filter((w) => received.length >= w.count)) {
-        waiters.splice(waiters.indexOf(w), 1);
-        w.resolve();
-      }
+      arrival.arrived();
       const answer = script(n, entry);
       if (answer === 'hang') {
         hanging.add(res);
@@ -55,22 +53,7 @@ export async function startReceiver(respond: Respond = () => ({ status: 200 })) 
       script = next;
     },
     /** Resolves once `count` requests have arrived (or rejects after `timeoutMs`). */
-    waitFor(count: number, timeoutMs = 20_000): Promise<void> {
-      if (received.length >= count) return Promise.resolve();
-      return new Promise((resolve, reject) => {
-        const timer = setTimeout(
-          () => reject(new Error(`receiver got ${received.length} of ${count} requests in ${timeoutMs} ms`)),
-          timeoutMs,
-        );
-        waiters.push({
-          count,
-          resolve: () => {
-            clearTimeout(timer);
-            resolve();
-          },
-        });
-      });
-    },
+    waitFor: arrival.waitFor,
     async close() {
       for (const res of hanging) res.destroy();
       server.closeAllConnections();

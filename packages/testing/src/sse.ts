@@ -1,3 +1,5 @@
+import { arrivals } from './arrivals.ts';
+
 export interface SseMessage {
   id: string | undefined;
   event: string;
@@ -16,7 +18,7 @@ export async function openStream(url: string, headers: Record<string, string> = 
   /** The last `id:` seen, also from blocks without data (the stream's starting position). */
   let lastId: string | undefined;
   const comments: string[] = [];
-  const waiters: { count: number; resolve: () => void }[] = [];
+  const arrival = arrivals(messages, 'stream', 'messages');
   const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
   const done = (async () => {
     let buffer = '';
@@ -42,10 +44,7 @@ export async function openStream(url: string, headers: Record<string, string> = 
           if (id !== undefined) lastId = id;
           if (data.length > 0) {
             messages.push({ id, event, data: JSON.parse(data.join('\n')) });
-            for (const w of waiters.filter((w) => messages.length >= w.count)) {
-              waiters.splice(waiters.indexOf(w), 1);
-              w.resolve();
-            }
+            arrival.arrived();
           }
         }
       }
@@ -59,22 +58,8 @@ export async function openStream(url: string, headers: Record<string, string> = 
     get lastId() {
       return lastId;
     },
-    waitFor(count: number, timeoutMs = 20_000): Promise<void> {
-      if (messages.length >= count) return Promise.resolve();
-      return new Promise((resolve, reject) => {
-        const timer = setTimeout(
-          () => reject(new Error(`stream got ${messages.length} of ${count} messages in ${timeoutMs} ms`)),
-          timeoutMs,
-        );
-        waiters.push({
-          count,
-          resolve: () => {
-            clearTimeout(timer);
-            resolve();
-          },
-        });
-      });
-    },
+    /** Resolves once `count` messages have arrived (or rejects after `timeoutMs`). */
+    waitFor: arrival.waitFor,
     async close() {
       controller.abort();
       await done;

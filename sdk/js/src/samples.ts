@@ -120,19 +120,35 @@ const fastpixLive = (status: string): Sample => ({
   createdAt: '2026-06-22T10:00:00.000Z',
 });
 
+interface FastpixSample {
+  type: string;
+  status: string;
+  object: Sample | null;
+  data: Sample;
+}
+
+/** A FastPix media event: `video.media.<event>`, status `media_<event>`, about the sample media. */
+const fastpixMediaEvent = (event: string, data: Sample): FastpixSample => ({
+  type: `video.media.${event}`,
+  status: `media_${event}`,
+  object: { type: 'media', id: FASTPIX_MEDIA_ID },
+  data,
+});
+
+/** A FastPix live stream event: `video.live_stream.<state>`, status `live_stream_<state>`, about the sample stream. */
+const fastpixLiveEvent = (state: string): FastpixSample => ({
+  type: `video.live_stream.${state}`,
+  status: `live_stream_${state}`,
+  object: { type: 'live', id: FASTPIX_LIVE_ID },
+  data: fastpixLive(state),
+});
+
 /** FastPix: its own type name, the top-level `status`, and `data`, keyed by the canonical (Mux) type. */
-const FASTPIX: Record<string, { type: string; status: string; object: Sample | null; data: Sample }> = {
-  'video.asset.created': {
-    type: 'video.media.created',
-    status: 'media_created',
-    object: { type: 'media', id: FASTPIX_MEDIA_ID },
-    data: fastpixMedia('Created'),
-  },
-  'video.asset.ready': {
-    type: 'video.media.ready',
-    status: 'media_ready',
-    object: { type: 'media', id: FASTPIX_MEDIA_ID },
-    data: fastpixMedia('Ready', {
+const FASTPIX: Record<string, FastpixSample> = {
+  'video.asset.created': fastpixMediaEvent('created', fastpixMedia('Created')),
+  'video.asset.ready': fastpixMediaEvent(
+    'ready',
+    fastpixMedia('Ready', {
       tracks: [
         { id: '9oa85f64-5717-4562-b3fc-2c963f66afa6', type: 'video', width: 1920, height: 1080, frameRate: '30/1', status: 'available' },
         { id: '8ob85f64-5717-4562-b3fc-2c963f66afa6', type: 'audio', languageName: 'English', languageCode: 'en', status: 'available' },
@@ -141,37 +157,17 @@ const FASTPIX: Record<string, { type: string; status: string; object: Sample | n
       duration: '00:00:10',
       aspectRatio: '16:9',
     }),
-  },
-  'video.asset.errored': {
-    type: 'video.media.failed',
-    status: 'media_failed',
-    object: { type: 'media', id: FASTPIX_MEDIA_ID },
-    data: fastpixMedia('Failed'),
-  },
-  'video.asset.deleted': {
-    type: 'video.media.deleted',
-    status: 'media_deleted',
-    object: { type: 'media', id: FASTPIX_MEDIA_ID },
-    data: fastpixMedia('Ready', { duration: '00:00:10', aspectRatio: '16:9' }),
-  },
+  ),
+  'video.asset.errored': fastpixMediaEvent('failed', fastpixMedia('Failed')),
+  'video.asset.deleted': fastpixMediaEvent('deleted', fastpixMedia('Ready', { duration: '00:00:10', aspectRatio: '16:9' })),
   'video.upload.asset_created': {
     type: 'video.upload.media_created',
     status: 'upload_media_created',
     object: null,
     data: { uploadId: 'c9a1f0e2-7b3d-4e58-9a6c-2d4f8b1e3a70', ...fastpixMedia('Created') },
   },
-  'video.live_stream.active': {
-    type: 'video.live_stream.active',
-    status: 'live_stream_active',
-    object: { type: 'live', id: FASTPIX_LIVE_ID },
-    data: fastpixLive('active'),
-  },
-  'video.live_stream.idle': {
-    type: 'video.live_stream.idle',
-    status: 'live_stream_idle',
-    object: { type: 'live', id: FASTPIX_LIVE_ID },
-    data: fastpixLive('idle'),
-  },
+  'video.live_stream.active': fastpixLiveEvent('active'),
+  'video.live_stream.idle': fastpixLiveEvent('idle'),
 };
 
 export function isTriggerProvider(provider: string): provider is TriggerProvider {

@@ -1,14 +1,19 @@
 import { useEffect, useState } from 'preact/hooks';
 import { type ApiKey, api } from '../api.ts';
-import { Copyable, Empty, ErrorBox, Field, Icon, Loading, Notice, PageHeader, toast, useConfirm, useNow } from '../components.tsx';
+import { Copyable, Empty, Field, Icon, ListTable, Notice, PageHeader, toast, useConfirm, useNow } from '../components.tsx';
 import { dateTime, relative } from '../format.ts';
+import { useSubmit } from '../submit.ts';
 
 export function ApiKeysPage() {
   const [keys, setKeys] = useState<ApiKey[] | null>(null);
-  const [error, setError] = useState<unknown>(null);
   const [name, setName] = useState('');
   const [created, setCreated] = useState<{ name: string; key: string } | null>(null);
-  const [busy, setBusy] = useState(false);
+  const { submit, busy, error, setError } = useSubmit(async () => {
+    const result = await api.post('/v1/api-keys', { body: { name: name.trim() } });
+    setCreated({ name: result.name, key: result.key });
+    setName('');
+    await load();
+  });
   const [confirmEl, confirm] = useConfirm();
   const now = useNow();
 
@@ -23,22 +28,6 @@ export function ApiKeysPage() {
   useEffect(() => {
     void load();
   }, []);
-
-  const create = async (e: Event) => {
-    e.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
-      const result = await api.post('/v1/api-keys', { body: { name: name.trim() } });
-      setCreated({ name: result.name, key: result.key });
-      setName('');
-      await load();
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
-  };
 
   const revoke = async (key: ApiKey) => {
     const ok = await confirm({
@@ -61,7 +50,7 @@ export function ApiKeysPage() {
     <>
       {confirmEl}
       <PageHeader title="API keys" subtitle="For scripts, CI and the hookline CLI: send Authorization: Bearer <key> to /v1." />
-      <form class="card form inline-form" onSubmit={create}>
+      <form class="card form inline-form" onSubmit={submit}>
         <Field label="New key" id="key-name" hint="A name that says where it is used, e.g. deploy pipeline.">
           <div class="input-row">
             <input
@@ -87,51 +76,43 @@ export function ApiKeysPage() {
           </pre>
         </Notice>
       )}
-      <ErrorBox error={error} onRetry={load} />
-      {!keys && !error && <Loading />}
-      {keys && keys.length === 0 && (
-        <Empty icon="key" title="No API keys">
-          <p>The web UI does not need one. Create a key to call the API from a script, CI, or the hookline CLI.</p>
-        </Empty>
-      )}
-      {keys && keys.length > 0 && (
-        <div class="table-wrap">
-          <table class="table">
-            <thead>
-              <tr>
-                <th>Name</th>
-                <th>Key</th>
-                <th class="hide-sm">Created</th>
-                <th>Last used</th>
-                <th>
-                  <span class="sr-only">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {keys.map((k) => (
-                <tr key={k.id}>
-                  <td>{k.name}</td>
-                  <td>
-                    <code>{k.prefix}…</code>
-                  </td>
-                  <td class="hide-sm" title={dateTime(k.created_at)}>
-                    {relative(k.created_at, now, { past: true })}
-                  </td>
-                  <td title={dateTime(k.last_used_at)}>
-                    {k.last_used_at ? relative(k.last_used_at, now, { past: true }) : <span class="muted">never</span>}
-                  </td>
-                  <td class="row-actions">
-                    <button type="button" class="btn btn-sm btn-ghost danger-text" onClick={() => revoke(k)}>
-                      Revoke
-                    </button>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
+      <ListTable
+        items={keys}
+        error={error}
+        onRetry={load}
+        empty={
+          <Empty icon="key" title="No API keys">
+            <p>The web UI does not need one. Create a key to call the API from a script, CI, or the hookline CLI.</p>
+          </Empty>
+        }
+        columns={
+          <>
+            <th>Name</th>
+            <th>Key</th>
+            <th class="hide-sm">Created</th>
+            <th>Last used</th>
+          </>
+        }
+        row={(k) => (
+          <>
+            <td>{k.name}</td>
+            <td>
+              <code>{k.prefix}…</code>
+            </td>
+            <td class="hide-sm" title={dateTime(k.created_at)}>
+              {relative(k.created_at, now, { past: true })}
+            </td>
+            <td title={dateTime(k.last_used_at)}>
+              {k.last_used_at ? relative(k.last_used_at, now, { past: true }) : <span class="muted">never</span>}
+            </td>
+            <td class="row-actions">
+              <button type="button" class="btn btn-sm btn-ghost danger-text" onClick={() => revoke(k)}>
+                Revoke
+              </button>
+            </td>
+          </>
+        )}
+      />
     </>
   );
 }

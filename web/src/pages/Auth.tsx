@@ -2,6 +2,7 @@ import { useState } from 'preact/hooks';
 import { api } from '../api.ts';
 import { ErrorBox, Field, Logo } from '../components.tsx';
 import { saveMe } from '../data.ts';
+import { useSubmit } from '../submit.ts';
 
 /** The API key signup creates, shown once on the next page. */
 export const FIRST_KEY = 'hookline.first-key';
@@ -11,27 +12,15 @@ export function AuthPage(props: { mode: 'login' | 'signup'; expired: boolean; on
   const [email, setEmail] = useState('');
   const [password, setPassword] = useState('');
   const [name, setName] = useState('');
-  const [error, setError] = useState<unknown>(null);
-  const [busy, setBusy] = useState(false);
-
-  const submit = async (e: Event) => {
-    e.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
-      if (signup) {
-        const created = await api.post('/v1/signup', { body: { email, password, name }, quiet401: true });
-        sessionStorage.setItem(FIRST_KEY, created.api_key);
-      }
-      const session = await api.post('/v1/sessions', { body: { email, password }, quiet401: true });
-      saveMe({ email: session.user.email, tenant: session.tenant.name });
-      props.onDone();
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
+  const { submit, busy, error } = useSubmit(async () => {
+    if (signup) {
+      const created = await api.post('/v1/signup', { body: { email, password, name }, quiet401: true });
+      sessionStorage.setItem(FIRST_KEY, created.api_key);
     }
-  };
+    const session = await api.post('/v1/sessions', { body: { email, password }, quiet401: true });
+    saveMe({ email: session.user.email, tenant: session.tenant.name });
+    props.onDone();
+  });
 
   return (
     <main class="auth" id="main">

@@ -5,7 +5,8 @@ import { destinations, sources, useResource } from '../data.ts';
 import { dateTime } from '../format.ts';
 import { KNOWN_GLOBS, provider as providerInfo } from '../providers.ts';
 import { href, navigate } from '../router.ts';
-import { ProviderChip } from './Sources.tsx';
+import { useSubmit } from '../submit.ts';
+import { NewSourceButton, ProviderChip } from './Sources.tsx';
 
 /** Event types a destination takes: none chosen means every type. Exact types or globs (video.asset.*). */
 function TypePicker({ value, onChange, providerId }: { value: string[]; onChange: (v: string[]) => void; providerId: string | undefined }) {
@@ -324,15 +325,7 @@ export function DestinationsPage({ sourceFilter }: { sourceFilter: string }) {
     return (
       <>
         <PageHeader title="Destinations" />
-        <Empty
-          icon="destinations"
-          title="Create a source first"
-          action={
-            <a class="btn btn-primary" href="#/sources/new">
-              <Icon name="plus" /> New source
-            </a>
-          }
-        >
+        <Empty icon="destinations" title="Create a source first" action={<NewSourceButton />}>
           <p>
             A destination is your endpoint for one source's events. Make a source for your provider, then add where its events should go.
           </p>
@@ -388,12 +381,17 @@ export function DestinationNewPage({ initialSource }: { initialSource: string })
   const [sourceId, setSourceId] = useState(initialSource);
   const [url, setUrl] = useState('');
   const [types, setTypes] = useState<string[]>([]);
-  const [error, setError] = useState<unknown>(null);
-  const [busy, setBusy] = useState(false);
   const [created, setCreated] = useState<(Destination & { signing_secret: string }) | null>(null);
   const list = allSources.value ?? [];
   const chosen = sourceId || list[0]?.id || '';
   const source = list.find((s) => s.id === chosen);
+  const { submit, busy, error } = useSubmit(async () => {
+    const result = await api.post('/v1/destinations', {
+      body: { source_id: chosen, url: url.trim(), ...(types.length ? { event_types: types } : {}) },
+    });
+    await destinations.load();
+    setCreated(result);
+  });
 
   if (created) {
     return (
@@ -438,25 +436,7 @@ export function DestinationNewPage({ initialSource }: { initialSource: string })
           Create a <a href="#/sources/new">source</a> first.
         </Notice>
       )}
-      <form
-        class="form form-wide card"
-        onSubmit={async (e) => {
-          e.preventDefault();
-          setBusy(true);
-          setError(null);
-          try {
-            const result = await api.post('/v1/destinations', {
-              body: { source_id: chosen, url: url.trim(), ...(types.length ? { event_types: types } : {}) },
-            });
-            await destinations.load();
-            setCreated(result);
-          } catch (err) {
-            setError(err);
-          } finally {
-            setBusy(false);
-          }
-        }}
-      >
+      <form class="form form-wide card" onSubmit={submit}>
         <Field label="Source" id="dest-source">
           <select id="dest-source" value={chosen} onChange={(e) => setSourceId(e.currentTarget.value)}>
             {list.map((s) => (

@@ -17,6 +17,7 @@ import { KNOWN_TYPES, providerName } from '../providers.ts';
 import { href, navigate } from '../router.ts';
 import { useStream } from '../stream.ts';
 import { useRowHeight, VirtualList } from '../VirtualList.tsx';
+import { NewSourceButton } from './Sources.tsx';
 
 const EVENT_STATUSES: readonly EventStatus[] = ['delivered', 'pending', 'failed', 'no_destinations'];
 const STATUS_OPTIONS: { value: RowStatus | ''; label: string }[] = [
@@ -522,15 +523,7 @@ export function LiveLogPage({ params }: { params: LogParams }) {
       <ErrorBox error={error} onRetry={() => loadPage(false)} />
 
       {noSources ? (
-        <Empty
-          icon="sources"
-          title="No sources yet"
-          action={
-            <a class="btn btn-primary" href="#/sources/new">
-              <Icon name="plus" /> New source
-            </a>
-          }
-        >
+        <Empty icon="sources" title="No sources yet" action={<NewSourceButton />}>
           <p>
             The live log shows what your providers send. Create a source first, then paste its ingest URL into the provider's dashboard.
           </p>

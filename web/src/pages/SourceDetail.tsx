@@ -5,6 +5,7 @@ import { destinations, sources, useResource } from '../data.ts';
 import { count, dateTime, relative } from '../format.ts';
 import { provider as providerInfo } from '../providers.ts';
 import { href, navigate } from '../router.ts';
+import { useSubmit } from '../submit.ts';
 import { AwaitingSecretBadge, ProviderChip } from './Sources.tsx';
 
 const SECRET_INPUT = 'rotate-secret';
@@ -18,27 +19,16 @@ function focusSecretInput() {
 
 function SecretForm(props: { sourceId: string; providerName: string; awaiting: boolean; onDone: () => void }) {
   const [secret, setSecret] = useState('');
-  const [error, setError] = useState<unknown>(null);
-  const [busy, setBusy] = useState(false);
-  const submit = async (e: Event) => {
-    e.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
-      await api.patch('/v1/sources/{id}', {
-        path: { id: props.sourceId },
-        // A source awaiting its secret gets it at once (the API applies no grace period then).
-        body: { verification: { secret: secret.trim() } },
-      });
-      setSecret('');
-      toast(props.awaiting ? 'Signing secret saved: requests now verify.' : 'Secret rotated. The previous one keeps working for 24 hours.');
-      props.onDone();
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
-  };
+  const { submit, busy, error } = useSubmit(async () => {
+    await api.patch('/v1/sources/{id}', {
+      path: { id: props.sourceId },
+      // A source awaiting its secret gets it at once (the API applies no grace period then).
+      body: { verification: { secret: secret.trim() } },
+    });
+    setSecret('');
+    toast(props.awaiting ? 'Signing secret saved: requests now verify.' : 'Secret rotated. The previous one keeps working for 24 hours.');
+    props.onDone();
+  });
   return (
     <form class="form inline-form" onSubmit={submit}>
       <Field label={props.awaiting ? `Paste ${props.providerName}'s signing secret` : 'New signing secret'} id={SECRET_INPUT}>

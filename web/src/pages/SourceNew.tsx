@@ -4,6 +4,7 @@ import { ErrorBox, Field, PageHeader } from '../components.tsx';
 import { sources } from '../data.ts';
 import { HMAC_OPTIONS, PROVIDERS, provider as providerInfo } from '../providers.ts';
 import { href, navigate } from '../router.ts';
+import { useSubmit } from '../submit.ts';
 
 const TAGLINES: Record<string, string> = {
   mux: 'Video assets, uploads, live streams',
@@ -21,14 +22,9 @@ export function SourceNewPage({ initialProvider }: { initialProvider: string | n
   const [name, setName] = useState('');
   const [secret, setSecret] = useState('');
   const [hmac, setHmac] = useState({ header: '', algorithm: 'sha256', encoding: 'hex', prefix: '', secret_encoding: 'utf8' });
-  const [error, setError] = useState<unknown>(null);
-  const [busy, setBusy] = useState(false);
-
-  const submit = async (e: Event) => {
-    e.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
+  // On success the page moves on to the new source, still busy so it is not created twice.
+  const { submit, busy, error } = useSubmit(
+    async () => {
       const trimmed = secret.trim();
       const settings =
         providerId === 'hmac'
@@ -45,11 +41,9 @@ export function SourceNewPage({ initialProvider }: { initialProvider: string | n
       });
       await sources.load();
       navigate(href(`/sources/${source.id}`, { setup: '1' }));
-    } catch (err) {
-      setError(err);
-      setBusy(false);
-    }
-  };
+    },
+    { staysBusy: true },
+  );
 
   return (
     <>

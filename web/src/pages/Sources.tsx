@@ -1,5 +1,5 @@
 import { useState } from 'preact/hooks';
-import { Badge, Copyable, CopyButton, Empty, ErrorBox, Icon, Loading, PageHeader, useNow } from '../components.tsx';
+import { Badge, Copyable, CopyButton, Empty, Icon, ListTable, PageHeader, useNow } from '../components.tsx';
 import { sources, useResource } from '../data.ts';
 import { count, dateTime, relative } from '../format.ts';
 import { providerName } from '../providers.ts';
@@ -16,6 +16,15 @@ export function AwaitingSecretBadge() {
     <Badge tone="warn" title="No signing secret yet: requests are rejected until you paste it">
       awaiting secret
     </Badge>
+  );
+}
+
+/** Where a source is made: the way on from any page that needs one. */
+export function NewSourceButton() {
+  return (
+    <a class="btn btn-primary" href="#/sources/new">
+      <Icon name="plus" /> New source
+    </a>
   );
 }
 
@@ -47,11 +56,7 @@ function FirstKey() {
 export function SourcesPage() {
   const { value, error, reload } = useResource(sources);
   const now = useNow();
-  const newButton = (
-    <a class="btn btn-primary" href="#/sources/new">
-      <Icon name="plus" /> New source
-    </a>
-  );
+  const newButton = <NewSourceButton />;
   return (
     <>
       <PageHeader
@@ -60,79 +65,73 @@ export function SourcesPage() {
         actions={value?.length ? newButton : null}
       />
       <FirstKey />
-      <ErrorBox error={error} onRetry={reload} />
-      {!value && !error && <Loading />}
-      {value && value.length === 0 && (
-        <Empty icon="sources" title="Create your first source" action={newButton}>
-          <p>
-            A source receives one provider's webhooks. Pick the provider (Mux, FastPix, Stripe…), paste its signing secret, and put the
-            ingest URL Hookline gives you into the provider's dashboard. Every request then shows up in the live log, verified or rejected
-            with the reason.
-          </p>
-          <ol class="steps-inline">
-            <li>Create a source</li>
-            <li>Paste its URL into the provider</li>
-            <li>Add a destination</li>
-            <li>Watch events arrive</li>
-          </ol>
-        </Empty>
-      )}
-      {value && value.length > 0 && (
-        <div class="table-wrap">
-          <table class="table sources-table">
-            <thead>
-              <tr>
-                <th>Name</th>
-                <th class="num">Events</th>
-                <th>Last event</th>
-                <th class="hide-sm">Ingest URL</th>
-                <th class="row-actions">
-                  <span class="sr-only">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {value.map((s) => (
-                <tr key={s.id}>
-                  <td>
-                    <span class="name-cell">
-                      <a class="strong-link" href={href(`/sources/${s.id}`)}>
-                        {s.name}
-                      </a>
-                      <ProviderChip id={s.provider} />
-                      {s.awaiting_secret && (
-                        <a class="badge-link" href={href(`/sources/${s.id}`)}>
-                          <AwaitingSecretBadge />
-                        </a>
-                      )}
-                    </span>
-                  </td>
-                  <td class="num">{count(s.event_count)}</td>
-                  <td title={dateTime(s.last_event_at)}>
-                    {s.last_event_at ? relative(s.last_event_at, now, { past: true }) : <span class="muted">none yet</span>}
-                  </td>
-                  <td class="hide-sm">
-                    <span class="url-cell">
-                      <code class="truncate">{s.ingest_url}</code>
-                      <CopyButton text={s.ingest_url} label="Copy ingest URL" compact />
-                    </span>
-                  </td>
-                  <td class="row-actions">
-                    {s.awaiting_secret && (
-                      <a class="btn btn-sm btn-primary" href={href(`/sources/${s.id}`)}>
-                        <Icon name="edit" size={14} /> Paste secret
-                      </a>
-                    )}{' '}
-                    <a class="btn btn-sm" href={href('/logs', { source: s.id })}>
-                      <Icon name="live" size={14} /> Live log
-                    </a>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
+      <ListTable
+        items={value}
+        error={error}
+        onRetry={reload}
+        empty={
+          <Empty icon="sources" title="Create your first source" action={newButton}>
+            <p>
+              A source receives one provider's webhooks. Pick the provider (Mux, FastPix, Stripe…), paste its signing secret, and put the
+              ingest URL Hookline gives you into the provider's dashboard. Every request then shows up in the live log, verified or rejected
+              with the reason.
+            </p>
+            <ol class="steps-inline">
+              <li>Create a source</li>
+              <li>Paste its URL into the provider</li>
+              <li>Add a destination</li>
+              <li>Watch events arrive</li>
+            </ol>
+          </Empty>
+        }
+        tableClass="sources-table"
+        actionsClass="row-actions"
+        columns={
+          <>
+            <th>Name</th>
+            <th class="num">Events</th>
+            <th>Last event</th>
+            <th class="hide-sm">Ingest URL</th>
+          </>
+        }
+        row={(s) => (
+          <>
+            <td>
+              <span class="name-cell">
+                <a class="strong-link" href={href(`/sources/${s.id}`)}>
+                  {s.name}
+                </a>
+                <ProviderChip id={s.provider} />
+                {s.awaiting_secret && (
+                  <a class="badge-link" href={href(`/sources/${s.id}`)}>
+                    <AwaitingSecretBadge />
+                  </a>
+                )}
+              </span>
+            </td>
+            <td class="num">{count(s.event_count)}</td>
+            <td title={dateTime(s.last_event_at)}>
+              {s.last_event_at ? relative(s.last_event_at, now, { past: true }) : <span class="muted">none yet</span>}
+            </td>
+            <td class="hide-sm">
+              <span class="url-cell">
+                <code class="truncate">{s.ingest_url}</code>
+                <CopyButton text={s.ingest_url} label="Copy ingest URL" compact />
+              </span>
+            </td>
+            <td class="row-actions">
+              {s.awaiting_secret && (
+                <a class="btn btn-sm btn-primary" href={href(`/sources/${s.id}`)}>
+                  <Icon name="edit" size={14} /> Paste secret
+                </a>
+              )}{' '}
+              <a class="btn btn-sm" href={href('/logs', { source: s.id })}>
+                <Icon name="live" size={14} /> Live log
+              </a>
+            </td>
+          </>
+        )}
+      />
     </>
   );
 }
