@@ -1,13 +1,12 @@
 import { newId, type SecretBox, signStandardWebhook } from '@hookline/core';
 import {
   type Attempt,
+  type ClaimedDelivery,
   claimDelivery,
   type Db,
   type Delivery,
   type DeliveryStatus,
   getDeliveryById,
-  getDestinationById,
-  getEventById,
   holdDelivery,
   recordAttempt,
 } from '@hookline/db';
@@ -59,38 +58,30 @@ export class DeliveryWorker {
     }
   };
 
-  async #attempt(delivery: Delivery): Promise<void> {
+  async #attempt(delivery: ClaimedDelivery): Promise<void> {
     const { db, secrets, http } = this.#deps;
-    const [event, destination] = await Promise.all([getEventById(db, delivery.event_id), getDestinationById(db, delivery.destination_id)]);
-    // Cascading deletes remove deliveries with their event or destination; a row gone
-    // between claim and read means a delete is under way.
-    if (!event || !destination) return;
-    if (destination.paused_at) return holdDelivery(db, delivery.id);
+    if (delivery.paused_at) return holdDelivery(db, delivery.id);
 
     const now = this.#now();
-    const keys = [secrets.open(destination.secret_sealed)];
-    if (
-      destination.previous_secret_sealed &&
-      destination.previous_secret_expires_at &&
-      destination.previous_secret_expires_at.getTime() > now
-    ) {
-      keys.push(secrets.open(destination.previous_secret_sealed));
+    const keys = [secrets.open(delivery.secret_sealed)];
+    if (delivery.previous_secret_sealed && delivery.previous_secret_expires_at && delivery.previous_secret_expires_at.getTime() > now) {
+      keys.push(secrets.open(delivery.previous_secret_sealed));
     }
     const number = delivery.attempt_count + 1;
     const timestamp = Math.floor(now / 1000);
     const result = await http.send({
-      url: destination.url,
-      body: event.payload,
+      url: delivery.url,
+      body: delivery.payload,
       timeoutMs: this.#deps.deliveryTimeoutMs,
       headers: {
         'content-type': 'application/json',
         'user-agent': USER_AGENT,
-        'webhook-id': event.id,
+        'webhook-id': delivery.event_id,
         'webhook-timestamp': String(timestamp),
-        'webhook-signature': signStandardWebhook(keys, event.id, timestamp, event.payload),
-        'hookline-event-type': event.type,
-        'hookline-provider': event.provider,
-        'hookline-source-id': event.source_id,
+        'webhook-signature': signStandardWebhook(keys, delivery.event_id, timestamp, delivery.payload),
+        'hookline-event-type': delivery.type,
+        'hookline-provider': delivery.provider,
+        'hookline-source-id': delivery.source_id,
         'hookline-attempt': String(number),
       },
     });
@@ -119,7 +110,7 @@ export class DeliveryWorker {
       response_excerpt: result.responseExcerpt,
       created_at: new Date(now),
     };
-    const after = await recordAttempt(db, attempt, { status, nextAttemptAt }, event.source_id, delivery.updated_at);
+    const after = await recordAttempt(db, attempt, { status, nextAttemptAt }, delivery.source_id, delivery.updated_at);
     this.#deps.onAttempt?.(attempt, { id: delivery.id, ...after });
     if (after.status === 'pending' && after.next_attempt_at) this.#enqueue(delivery.id, after.next_attempt_at);
   }

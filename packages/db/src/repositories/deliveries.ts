@@ -4,21 +4,47 @@ import type { DeliveryStatus, NewAttempt } from '../tables.ts';
 
 /**
  * Takes the delivery for one attempt if it is pending, due (within a second of clock
- * slack between processes) and not held by another worker. The lease outlives one
- * attempt's timeout; if the worker dies, the lease lapses and the sweeper hands the
- * delivery to another worker, so a killed process loses nothing.
+ * slack between processes) and not held by another worker, and reads what the attempt
+ * needs (the event's payload, the destination's URL and secrets) in the same round trip.
+ * The lease outlives one attempt's timeout; if the worker dies, the lease lapses and the
+ * sweeper hands the delivery to another worker, so a killed process loses nothing.
  */
 export function claimDelivery(db: Db, id: string, leaseMs: number) {
   return db
-    .updateTable('deliveries')
-    .set({ locked_until: sql<Date>`now() + make_interval(secs => ${leaseMs / 1000})` })
-    .where('id', '=', id)
-    .where('status', '=', 'pending')
-    .where('next_attempt_at', '<=', sql<Date>`now() + interval '1 second'`)
-    .where((eb) => eb.or([eb('locked_until', 'is', null), eb('locked_until', '<', sql<Date>`now()`)]))
-    .returningAll()
+    .with('claimed', (qb) =>
+      qb
+        .updateTable('deliveries')
+        .set({ locked_until: sql<Date>`now() + make_interval(secs => ${leaseMs / 1000})` })
+        .where('id', '=', id)
+        .where('status', '=', 'pending')
+        .where('next_attempt_at', '<=', sql<Date>`now() + interval '1 second'`)
+        .where((eb) => eb.or([eb('locked_until', 'is', null), eb('locked_until', '<', sql<Date>`now()`)]))
+        .returning(['id', 'tenant_id', 'event_id', 'destination_id', 'attempt_count', 'updated_at']),
+    )
+    .selectFrom('claimed')
+    .innerJoin('events', 'events.id', 'claimed.event_id')
+    .innerJoin('destinations', 'destinations.id', 'claimed.destination_id')
+    .select([
+      'claimed.id',
+      'claimed.tenant_id',
+      'claimed.event_id',
+      'claimed.destination_id',
+      'claimed.attempt_count',
+      'claimed.updated_at',
+      'events.payload',
+      'events.type',
+      'events.provider',
+      'events.source_id',
+      'destinations.url',
+      'destinations.secret_sealed',
+      'destinations.previous_secret_sealed',
+      'destinations.previous_secret_expires_at',
+      'destinations.paused_at',
+    ])
     .executeTakeFirst();
 }
+
+export type ClaimedDelivery = NonNullable<Awaited<ReturnType<typeof claimDelivery>>>;
 
 export function getDeliveryById(db: Db, id: string) {
   return db.selectFrom('deliveries').selectAll().where('id', '=', id).executeTakeFirst();

@@ -24,11 +24,6 @@ export async function listDestinations(db: Db, tenantId: string, page: Page & { 
   );
 }
 
-/** The delivery worker's read: no tenant filter needed, the id came from a tenant-scoped row. */
-export function getDestinationById(db: Db, id: string) {
-  return db.selectFrom('destinations').selectAll().where('id', '=', id).executeTakeFirst();
-}
-
 /** Destinations of these sources, for fanning events out at ingest. */
 export function listDestinationsForSources(db: Db, sourceIds: string[]) {
   if (sourceIds.length === 0) return Promise.resolve([]);

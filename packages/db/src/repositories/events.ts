@@ -65,10 +65,6 @@ export function getEvent(db: Db, tenantId: string, id: string) {
   return db.selectFrom('events').selectAll().where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst();
 }
 
-export function getEventById(db: Db, id: string) {
-  return db.selectFrom('events').selectAll().where('id', '=', id).executeTakeFirst();
-}
-
 export function listEventsByIds(db: Db, tenantId: string, ids: string[]) {
   if (ids.length === 0) return Promise.resolve([]);
   return db.selectFrom('events').select(['id', 'payload']).where('tenant_id', '=', tenantId).where('id', 'in', ids).execute();
