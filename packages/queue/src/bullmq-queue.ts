@@ -31,21 +31,51 @@ export class BullMqQueue implements DeliveryQueue {
     this.#queue.on('error', (err) => options.onError?.(err));
   }
 
-  async enqueue(jobs: readonly DeliveryJob[]): Promise<void> {
-    if (jobs.length === 0) return;
+  #buffered: { jobs: DeliveryJob[]; settle: { resolve: () => void; reject: (e: unknown) => void }[] } | undefined;
+
+  /**
+   * Enqueues made within a few milliseconds of each other go to Redis as one addBulk: at
+   * ingest every request enqueues its own deliveries, and one round trip per request would
+   * cap throughput. Each caller's promise settles with the shared write.
+   */
+  enqueue(jobs: readonly DeliveryJob[]): Promise<void> {
+    if (jobs.length === 0) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      if (!this.#buffered) {
+        this.#buffered = { jobs: [], settle: [] };
+        setTimeout(() => this.#flush(), 2).unref();
+      }
+      this.#buffered.jobs.push(...jobs);
+      this.#buffered.settle.push({ resolve, reject });
+    });
+  }
+
+  #flush(): Promise<void> {
+    const batch = this.#buffered;
+    this.#buffered = undefined;
+    if (!batch) return Promise.resolve();
     const now = Date.now();
-    await this.#queue.addBulk(
-      jobs.map((job) => ({
-        name: 'deliver',
-        data: { deliveryId: job.deliveryId },
-        opts: {
-          jobId: jobId(job),
-          delay: Math.max(0, job.runAt.getTime() - now),
-          removeOnComplete: true,
-          removeOnFail: true,
+    return this.#queue
+      .addBulk(
+        batch.jobs.map((job) => ({
+          name: 'deliver',
+          data: { deliveryId: job.deliveryId },
+          opts: {
+            jobId: jobId(job),
+            delay: Math.max(0, job.runAt.getTime() - now),
+            removeOnComplete: true,
+            removeOnFail: true,
+          },
+        })),
+      )
+      .then(
+        () => {
+          for (const s of batch.settle) s.resolve();
         },
-      })),
-    );
+        (err) => {
+          for (const s of batch.settle) s.reject(err);
+        },
+      );
   }
 
   consume(handler: DeliveryHandler, concurrency: number): void {
@@ -76,6 +106,8 @@ export class BullMqQueue implements DeliveryQueue {
   }
 
   async close(): Promise<void> {
+    // Jobs still buffered go out first (if Redis is gone, the sweeper has them anyway).
+    await this.#flush();
     // Waits for jobs in flight, so a SIGTERM never abandons an attempt half-recorded.
     await this.#worker?.close();
     this.#workerConnection?.disconnect();

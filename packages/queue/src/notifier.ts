@@ -42,10 +42,25 @@ export class RedisNotifier implements Notifier {
     this.#subscriber.on('message', (_channel, tenantId: string) => this.#local.publish(tenantId));
   }
 
+  #pending = new Set<string>();
+
+  /**
+   * Coalesced: under load every request would otherwise cost a Redis round trip, though
+   * one wake-up per tenant per tick serves all of them (streams read everything new).
+   */
   publish(tenantId: string): void {
-    this.#publisher.publish(this.#channel, tenantId).catch(() => {
+    if (this.#pending.size === 0) setTimeout(() => this.#flush(), 5).unref();
+    this.#pending.add(tenantId);
+  }
+
+  #flush() {
+    const tenants = [...this.#pending];
+    this.#pending.clear();
+    const pipeline = this.#publisher.pipeline();
+    for (const tenantId of tenants) pipeline.publish(this.#channel, tenantId);
+    pipeline.exec().catch(() => {
       // Redis is down: streams in this process still wake; others catch up on their poll.
-      this.#local.publish(tenantId);
+      for (const tenantId of tenants) this.#local.publish(tenantId);
     });
   }
 
