@@ -5,3 +5,4 @@ export * from './openapi.ts';
 export * from './rate-limits.ts';
 export * from './routes/health.ts';
 export * from './security-headers.ts';
+export * from './web-ui.ts';

@@ -1,5 +1,13 @@
 import { fileURLToPath } from 'node:url';
-import { apiRoutes, healthRoutes, installErrorHandling, installSecurityHeaders, limitRequests, registerOpenApi } from '@hookline/api';
+import {
+  apiRoutes,
+  healthRoutes,
+  installErrorHandling,
+  installSecurityHeaders,
+  limitRequests,
+  registerOpenApi,
+  webUi,
+} from '@hookline/api';
 import type { Config } from '@hookline/config';
 import { SecretBox } from '@hookline/core';
 import { type DatabaseHandle, openDatabase } from '@hookline/db';
@@ -8,7 +16,6 @@ import { Ingestor, ingestRoutes } from '@hookline/relay';
 import { DeliveryWorker, HttpAttempts, Pruner, Sweeper } from '@hookline/worker';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
-import { webUi } from '../../api/src/web-ui.ts';
 
 const WEB_DIST = fileURLToPath(new URL('../../../web/dist', import.meta.url));
 
