@@ -1531,12 +1531,113 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description One SSE message per entry, shown here as {id, event, data}; data is JSON */
                 200: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "text/event-stream": {
+                            id: string;
+                            /** @enum {string} */
+                            event: "request";
+                            data: {
+                                id: string;
+                                source_id: string | null;
+                                /** Format: date-time */
+                                received_at: string;
+                                method: string;
+                                headers: {
+                                    [key: string]: string;
+                                };
+                                body_bytes: number;
+                                remote_ip: string | null;
+                                /** @description accepted, duplicate, probe or rejected */
+                                outcome: string;
+                                /** @description verification_failed, unknown_source, too_large, unparsable… */
+                                reason: string | null;
+                                detail: string | null;
+                                status_code: number;
+                                event_id: string | null;
+                            };
+                        } | {
+                            id: string;
+                            /** @enum {string} */
+                            event: "event";
+                            data: {
+                                id: string;
+                                type: string;
+                                provider: string;
+                                source_id: string;
+                                occurred_at: string | null;
+                                /** Format: date-time */
+                                received_at: string;
+                                object: {
+                                    type: string;
+                                    id: string | null;
+                                } | null;
+                                environment: {
+                                    id: string | null;
+                                    name: string | null;
+                                } | null;
+                                provider_event: {
+                                    id: string;
+                                    type: string;
+                                };
+                                /** @description The provider's data object, unchanged */
+                                data: unknown;
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } | {
+                            id: string;
+                            /** @enum {string} */
+                            event: "attempt";
+                            data: {
+                                id: string;
+                                event_id: string;
+                                delivery_id: string;
+                                destination_id: string;
+                                number: number;
+                                status_code: number | null;
+                                error: string | null;
+                                duration_ms: number;
+                                response_excerpt: string | null;
+                                /** Format: date-time */
+                                created_at: string;
+                                delivery_status: "pending" | "succeeded" | "failed" | "paused";
+                                next_attempt_at: string | null;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                            };
+                        };
+                    };
                 };
             };
         };

@@ -101,7 +101,7 @@ export const AttemptSchema = Type.Object({
 
 const ObjectRef = Type.Union([Type.Object({ type: Type.String(), id: Type.Union([Type.String(), Type.Null()]) }), Type.Null()]);
 /** The normalized event (CONTRACT §3; JSON Schema in packages/providers/schema) plus its delivery status. */
-const EventView = Type.Object(
+export const EventView = Type.Object(
   {
     id: Type.String(),
     type: Type.String(),

@@ -5,7 +5,7 @@ import { Type } from '@sinclair/typebox';
 import type { ApiDeps } from '../deps.ts';
 import { ListOf, ListQuery, Timestamp } from '../schemas.ts';
 
-const RequestView = Type.Object({
+export const RequestView = Type.Object({
   id: Type.String(),
   source_id: Type.Union([Type.String(), Type.Null()]),
   received_at: Timestamp,

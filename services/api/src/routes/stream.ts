@@ -17,8 +17,33 @@ import {
 import { Type } from '@sinclair/typebox';
 import type { ApiDeps } from '../deps.ts';
 import { badRequest, notFound } from '../errors.ts';
+import { ErrorBody } from '../schemas.ts';
+import { EventView } from './events.ts';
+import { RequestView } from './requests.ts';
 
 const KINDS: StreamKind[] = ['request', 'event', 'attempt'];
+
+const AttemptView = Type.Object({
+  id: Type.String(),
+  event_id: Type.String(),
+  delivery_id: Type.String(),
+  destination_id: Type.String(),
+  number: Type.Integer(),
+  status_code: Type.Union([Type.Integer(), Type.Null()]),
+  error: Type.Union([Type.String(), Type.Null()]),
+  duration_ms: Type.Integer(),
+  response_excerpt: Type.Union([Type.String(), Type.Null()]),
+  created_at: Type.String({ format: 'date-time' }),
+  delivery_status: Type.Union([Type.Literal('pending'), Type.Literal('succeeded'), Type.Literal('failed'), Type.Literal('paused')]),
+  next_attempt_at: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+});
+
+/** The three kinds of stream message, for the OpenAPI document and the clients typed from it. */
+const StreamMessage = Type.Union([
+  Type.Object({ id: Type.String(), event: Type.Literal('request'), data: RequestView }),
+  Type.Object({ id: Type.String(), event: Type.Literal('event'), data: Type.Omit(EventView, ['status']) }),
+  Type.Object({ id: Type.String(), event: Type.Literal('attempt'), data: AttemptView }),
+]);
 const BATCH = 500;
 
 /** Renders stream entries as the same objects the list endpoints return. */
@@ -58,7 +83,14 @@ export const streamRoutes: FastifyPluginAsyncTypebox<ApiDeps> = async (app, deps
           kinds: Type.Optional(Type.String({ maxLength: 40, description: 'Comma-separated: request,event,attempt (default all)' })),
           last_event_id: Type.Optional(Type.String({ maxLength: 64 })),
         }),
-        produces: ['text/event-stream'],
+        response: {
+          200: {
+            description: 'One SSE message per entry, shown here as {id, event, data}; data is JSON',
+            content: { 'text/event-stream': { schema: StreamMessage } },
+          },
+          400: ErrorBody,
+          404: ErrorBody,
+        },
       },
     },
     async (request, reply) => {
