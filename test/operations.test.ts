@@ -189,7 +189,7 @@ describe('operations and security', () => {
       } finally {
         await hookline.stop();
         await receiver.close();
-        pg.stop('immediate');
+        pg.ensureStopped();
       }
     },
   );

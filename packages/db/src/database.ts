@@ -29,8 +29,12 @@ export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHa
   let handle: DatabaseHandle;
   if (options.databaseUrl) {
     const pool = new pg.Pool({ connectionString: options.databaseUrl, max: options.poolSize ?? 20 });
-    // An idle client losing its server must not crash the process; the next query reconnects.
+    // A client losing its server must not crash the process: the pool's own listener covers
+    // idle clients only, and a client checked out between two statements of a transaction
+    // would otherwise emit an unhandled 'error'. The query in flight fails (ingest answers
+    // 503), the pool drops the client, and the next query reconnects.
     pool.on('error', () => {});
+    pool.on('connect', (client) => client.on('error', () => {}));
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     handle = { db, kind: 'postgres', close: () => db.destroy() };
   } else {

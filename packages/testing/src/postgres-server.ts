@@ -30,11 +30,20 @@ export async function startPostgresServer() {
   asPostgres('initdb', ['-D', data, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--no-sync']);
   const start = () => asPostgres('pg_ctl', ['-D', data, '-w', '-l', join(dir, 'log'), '-o', `-p ${port} -k ${dir} -c fsync=off`, 'start']);
   const stop = (mode: 'fast' | 'immediate' = 'fast') => asPostgres('pg_ctl', ['-D', data, '-w', '-m', mode, 'stop']);
+  /** For cleanup: stops the server if it runs, whatever state a failed test left it in. */
+  const ensureStopped = () => {
+    try {
+      stop('immediate');
+    } catch {
+      // not running
+    }
+  };
   start();
   return {
     url: `postgres://postgres@127.0.0.1:${port}/postgres`,
     port,
     start,
     stop,
+    ensureStopped,
   };
 }
