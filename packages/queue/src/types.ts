@@ -33,3 +33,18 @@ export function jobId(job: DeliveryJob): string {
   const base = `${job.deliveryId}-${job.runAt.getTime()}`;
   return job.lapsedLease ? `${base}-r${job.lapsedLease.getTime()}` : base;
 }
+
+/**
+ * Enqueues without failing the caller. The deliveries are already in the database, and the
+ * sweeper enqueues any due delivery no job carries, so a failed enqueue (Redis down) only
+ * costs latency: it is logged, never thrown.
+ */
+export function enqueueOrLeaveToSweeper(
+  queue: DeliveryQueue,
+  jobs: readonly DeliveryJob[],
+  log: { warn(details: object, message: string): void },
+): Promise<void> {
+  return queue.enqueue(jobs).catch((err) => {
+    log.warn({ err: (err as Error).message, deliveries: jobs.length }, 'enqueue failed; the sweeper will pick the deliveries up');
+  });
+}

@@ -9,7 +9,7 @@ import {
   storeIngestBatch,
 } from '@hookline/db';
 import { getProvider, type HeaderMap, renderEnvelope, topLevelMembers } from '@hookline/providers';
-import type { DeliveryQueue } from '@hookline/queue';
+import { type DeliveryQueue, enqueueOrLeaveToSweeper } from '@hookline/queue';
 import type { FastifyBaseLogger } from 'fastify';
 import { GroupCommit } from './group-commit.ts';
 
@@ -178,9 +178,8 @@ export class Ingestor {
     const result = await this.#store(write);
     if (!result?.eventId) return { kind: 'store_failed' };
     if (result.deliveries.length > 0) {
-      this.#deps.queue.enqueue(result.deliveries.map((d) => ({ deliveryId: d.id, runAt: d.runAt }))).catch((err) => {
-        this.#deps.log.warn({ err: (err as Error).message }, 'enqueue failed; the sweeper will pick the deliveries up');
-      });
+      const jobs = result.deliveries.map((d) => ({ deliveryId: d.id, runAt: d.runAt }));
+      void enqueueOrLeaveToSweeper(this.#deps.queue, jobs, this.#deps.log);
     }
     return result.duplicate
       ? { kind: 'duplicate', eventId: result.eventId, requestId }

@@ -10,7 +10,7 @@ import {
   holdDelivery,
   recordAttempt,
 } from '@hookline/db';
-import type { DeliveryQueue } from '@hookline/queue';
+import { type DeliveryQueue, enqueueOrLeaveToSweeper } from '@hookline/queue';
 import type { FastifyBaseLogger } from 'fastify';
 import type { HttpAttempts } from './http-attempt.ts';
 import { nextRetryDelay, parseRetryAfter } from './retry-policy.ts';
@@ -124,9 +124,6 @@ export class DeliveryWorker {
   }
 
   #enqueue(deliveryId: string, runAt: Date) {
-    this.#deps.queue.enqueue([{ deliveryId, runAt }]).catch((err) => {
-      // Not lost: the sweeper finds due deliveries that no job carries.
-      this.#deps.log.warn({ err: (err as Error).message, deliveryId }, 'enqueue failed; the sweeper will pick it up');
-    });
+    void enqueueOrLeaveToSweeper(this.#deps.queue, [{ deliveryId, runAt }], this.#deps.log);
   }
 }

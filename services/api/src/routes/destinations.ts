@@ -13,6 +13,7 @@ import {
   updateDestination,
 } from '@hookline/db';
 import { type ProviderEvent, renderEnvelope } from '@hookline/providers';
+import { enqueueOrLeaveToSweeper } from '@hookline/queue';
 import { Type } from '@sinclair/typebox';
 import type { ApiDeps } from '../deps.ts';
 import { badRequest, notFound } from '../errors.ts';
@@ -191,9 +192,11 @@ export const destinationRoutes: FastifyPluginAsyncTypebox<ApiDeps> = async (app,
       if (paused === false && destination.paused_at) {
         // Resume: everything held while paused is due now.
         const released = await releaseHeldDeliveries(deps.db, request.tenantId, destination.id);
-        deps.queue.enqueue(released.map((d) => ({ deliveryId: d.id, runAt: d.next_attempt_at as Date }))).catch((err) => {
-          request.log.warn({ err: (err as Error).message }, 'enqueue after resume failed; the sweeper will pick the deliveries up');
-        });
+        void enqueueOrLeaveToSweeper(
+          deps.queue,
+          released.map((d) => ({ deliveryId: d.id, runAt: d.next_attempt_at as Date })),
+          request.log,
+        );
       }
       return { ...destinationView(updated), ...(secret ? { signing_secret: secret } : {}) };
     },
@@ -242,9 +245,7 @@ export const destinationRoutes: FastifyPluginAsyncTypebox<ApiDeps> = async (app,
         { id: deliveryId, destination_id: destination.id, next_attempt_at: now },
       );
       deps.notifier.publish(request.tenantId);
-      deps.queue.enqueue([{ deliveryId, runAt: now }]).catch(() => {
-        // the sweeper picks it up
-      });
+      void enqueueOrLeaveToSweeper(deps.queue, [{ deliveryId, runAt: now }], request.log);
       return reply.code(202).send({ event_id: id });
     },
   );

@@ -13,7 +13,7 @@ import {
   listEvents,
   redeliverEvents,
 } from '@hookline/db';
-import type { DeliveryQueue } from '@hookline/queue';
+import { type DeliveryQueue, enqueueOrLeaveToSweeper } from '@hookline/queue';
 import { type Static, Type } from '@sinclair/typebox';
 import type { FastifyBaseLogger } from 'fastify';
 import type { ApiDeps } from '../deps.ts';
@@ -30,11 +30,13 @@ function eventStatus(deliveries: DeliveryRow[]): EventStatus {
   return 'delivered';
 }
 
-/** Hands redelivered deliveries to the queue; if that fails the sweeper finds them. */
+/** Hands redelivered deliveries to the queue. */
 function enqueueAll(queue: DeliveryQueue, log: FastifyBaseLogger, deliveries: { id: string; next_attempt_at: Date | null }[]) {
-  return queue.enqueue(deliveries.map((d) => ({ deliveryId: d.id, runAt: d.next_attempt_at ?? new Date() }))).catch((err) => {
-    log.warn({ err: (err as Error).message }, 'enqueue failed; the sweeper will pick the deliveries up');
-  });
+  return enqueueOrLeaveToSweeper(
+    queue,
+    deliveries.map((d) => ({ deliveryId: d.id, runAt: d.next_attempt_at ?? new Date() })),
+    log,
+  );
 }
 
 const REPLAY_LIMIT = 10_000;
