@@ -1,6 +1,6 @@
-import { sql } from 'kysely';
+import { sql, type UpdateQueryBuilder, type UpdateResult } from 'kysely';
 import type { Db } from '../database.ts';
-import type { DeliveryStatus, NewAttempt } from '../tables.ts';
+import type { Database, DeliveryStatus, NewAttempt } from '../tables.ts';
 
 /**
  * Takes the delivery for one attempt if it is pending, due (within a second of clock
@@ -138,35 +138,35 @@ export async function holdDelivery(db: Db, id: string) {
     .execute();
 }
 
-/** Makes a paused destination's held deliveries due now; returns them for the queue. */
-export function releaseHeldDeliveries(db: Db, tenantId: string, destinationId: string) {
+/** Sets the tenant's deliveries the filter picks pending and due now; returns them for the queue. */
+function makeDueNow(
+  db: Db,
+  tenantId: string,
+  pick: (
+    q: UpdateQueryBuilder<Database, 'deliveries', 'deliveries', UpdateResult>,
+  ) => UpdateQueryBuilder<Database, 'deliveries', 'deliveries', UpdateResult>,
+) {
   const now = new Date();
-  return db
-    .updateTable('deliveries')
-    .set({ status: 'pending', next_attempt_at: now, updated_at: now })
-    .where('tenant_id', '=', tenantId)
-    .where('destination_id', '=', destinationId)
-    .where('status', '=', 'paused')
+  return pick(
+    db.updateTable('deliveries').set({ status: 'pending', next_attempt_at: now, updated_at: now }).where('tenant_id', '=', tenantId),
+  )
     .returning(['id', 'next_attempt_at'])
     .execute();
+}
+
+/** Makes a paused destination's held deliveries due now. */
+export function releaseHeldDeliveries(db: Db, tenantId: string, destinationId: string) {
+  return makeDueNow(db, tenantId, (q) => q.where('destination_id', '=', destinationId).where('status', '=', 'paused'));
 }
 
 /**
  * Makes deliveries of these events due now, whatever their state (a manual retry or a
  * replay): one more attempt each, with the same webhook-id. A delivery held by a paused
- * destination stays held. Returns the deliveries to enqueue.
+ * destination stays held.
  */
 export function redeliverEvents(db: Db, tenantId: string, eventIds: string[]) {
   if (eventIds.length === 0) return Promise.resolve([]);
-  const now = new Date();
-  return db
-    .updateTable('deliveries')
-    .set({ status: 'pending', next_attempt_at: now, updated_at: now })
-    .where('tenant_id', '=', tenantId)
-    .where('event_id', 'in', eventIds)
-    .where('status', '!=', 'paused')
-    .returning(['id', 'next_attempt_at'])
-    .execute();
+  return makeDueNow(db, tenantId, (q) => q.where('event_id', 'in', eventIds).where('status', '!=', 'paused'));
 }
 
 /** Attempts with their delivery's state, for the live stream. */
