@@ -12,7 +12,7 @@ import setupTemplate from '../packages/testing/src/global-setup.ts';
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 3000);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 64);
 const SECRET = 'bench-secret';
-const fixture = readFileSync(join(REPO_ROOT, '..', 'shared/fixtures/providers/mux/video.asset.ready.json'), 'utf8');
+const fixture = readFileSync(join(REPO_ROOT, 'packages/providers/fixtures/mux/video.asset.ready.json'), 'utf8');
 
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;

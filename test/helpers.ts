@@ -2,12 +2,12 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type ApiClient, REPO_ROOT } from '@hookline/testing';
 
-export const SHARED = join(REPO_ROOT, '..', 'shared');
+const MUX_FIXTURES = join(REPO_ROOT, 'packages/providers/fixtures/mux');
 export const MUX_SECRET = 'mux-test-webhook-secret-0001';
 
-/** A Mux fixture's exact bytes from shared/fixtures. */
+/** A Mux fixture's exact bytes (packages/providers/fixtures). */
 export function muxFixture(name: string): string {
-  return readFileSync(join(SHARED, 'fixtures/providers/mux', `${name}.json`), 'utf8');
+  return readFileSync(join(MUX_FIXTURES, `${name}.json`), 'utf8');
 }
 
 /** The same fixture with a fresh provider event id, so each send is a new event. */

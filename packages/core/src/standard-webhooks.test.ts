@@ -3,7 +3,7 @@ import { Webhook } from 'standardwebhooks';
 import { describe, expect, it } from 'vitest';
 import { newSigningSecret, signStandardWebhook } from './standard-webhooks.ts';
 
-const vectors = JSON.parse(readFileSync(new URL('../../../../shared/fixtures/vectors/standard-webhooks.json', import.meta.url), 'utf8'));
+const vectors = JSON.parse(readFileSync(new URL('../../../fixtures/vectors/standard-webhooks.json', import.meta.url), 'utf8'));
 
 describe('signStandardWebhook', () => {
   for (const v of vectors.vectors.filter((v: { valid: boolean; signature: string }) => v.valid && !v.signature.includes(' '))) {

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { REPO_ROOT } from '@hookline/testing';
 import { sign } from '../src/index.ts';
 
-export const SHARED = join(REPO_ROOT, '..', 'shared');
+const MUX_FIXTURES = join(REPO_ROOT, 'packages/providers/fixtures/mux');
 export const SECRET = 'whsec_aG9va2xpbmUtdGVzdC1kZXN0aW5hdGlvbi1rZXktMzJi';
 
 let counter = 0;
@@ -38,5 +38,5 @@ export function delivery(type?: string, options: { secret?: string; attempt?: nu
 }
 
 export function muxFixture(name: string): string {
-  return readFileSync(join(SHARED, 'fixtures/providers/mux', `${name}.json`), 'utf8');
+  return readFileSync(join(MUX_FIXTURES, `${name}.json`), 'utf8');
 }

@@ -17,7 +17,7 @@ interface Vector {
 }
 
 const VECTORS: { verify_at_unix_offset_s: number; vectors: Vector[] } = JSON.parse(
-  readFileSync(join(REPO_ROOT, '..', 'shared/fixtures/vectors/standard-webhooks.json'), 'utf8'),
+  readFileSync(join(REPO_ROOT, 'fixtures/vectors/standard-webhooks.json'), 'utf8'),
 );
 const SECRET = 'whsec_aG9va2xpbmUtdGVzdC1kZXN0aW5hdGlvbi1rZXktMzJi';
 const T = 1763892000;

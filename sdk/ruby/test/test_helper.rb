@@ -5,8 +5,8 @@ require "json"
 require "hookline"
 
 module TestSupport
-  # /work/shared sits beside the repository root; HOOKLINE_SHARED_DIR points elsewhere.
-  SHARED = ENV.fetch("HOOKLINE_SHARED_DIR") { File.expand_path("../../../../shared", __dir__) }
+  # The signature vectors every SDK and the relay are checked against (fixtures/vectors at the repo root).
+  VECTORS = File.expand_path("../../../fixtures/vectors", __dir__)
   SECRET = "whsec_aG9va2xpbmUtdGVzdC1kZXN0aW5hdGlvbi1rZXktMzJi"
   OTHER_SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
   TIMESTAMP = 1_763_892_000
@@ -14,7 +14,7 @@ module TestSupport
   module_function
 
   def vectors
-    @vectors ||= JSON.parse(File.read(File.join(SHARED, "fixtures/vectors/standard-webhooks.json")))
+    @vectors ||= JSON.parse(File.read(File.join(VECTORS, "standard-webhooks.json")))
   end
 
   def envelope(type: "video.asset.ready", id: "evt_01JDQ3Z8M1V6Y2K9T4R7W0XABC")

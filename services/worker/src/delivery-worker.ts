@@ -4,7 +4,6 @@ import {
   type ClaimedDelivery,
   claimDelivery,
   type Db,
-  type Delivery,
   type DeliveryStatus,
   getDeliveryById,
   holdDelivery,

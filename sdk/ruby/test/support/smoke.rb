@@ -18,8 +18,8 @@ check loaded_from&.start_with?(File.expand_path(gem_home)), "hookline loaded fro
 check $LOADED_FEATURES.none? { |f| f.match?(%r{/rack(/|\.rb)}) && !f.include?("/hookline/") },
       "loading hookline pulled in the rack gem"
 
-shared = ENV.fetch("HOOKLINE_SHARED_DIR") { File.expand_path("../../../../../shared", __dir__) }
-vectors = JSON.parse(File.read(File.join(shared, "fixtures/vectors/standard-webhooks.json")))
+vectors_file = File.expand_path("../../../../fixtures/vectors/standard-webhooks.json", __dir__)
+vectors = JSON.parse(File.read(vectors_file))
 vector = vectors["vectors"].find { |v| v["name"] == "normalized-event" }
 headers = { "webhook-id" => vector["id"], "webhook-timestamp" => vector["timestamp"].to_s,
             "webhook-signature" => vector["signature"] }
