@@ -1,118 +1,135 @@
-// `npm run bench`: ingest throughput and delivery latency of the real process, on both
-// backends, with group commit on and, as the baseline in the same process tree, off
-// (HOOKLINE_INGEST_BATCH=1: one transaction per request). Prints figures; asserts nothing.
-import { createHmac } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { createServer } from 'node:http';
-import { join } from 'node:path';
-import { type Backend, backendEnv, REPO_ROOT, signUp, startHooklineProcess } from '@hookline/testing';
-import { Pool } from 'undici';
+// `npm run bench`: the naive baseline (bench/naive) and Hookline, in scale mode and
+// embedded, under the same load generator in one run, then the same with history
+// pre-loaded. Prints figures and ratios; asserts nothing (machines here are noisy:
+// compare within one run).
+//
+//   BENCH_DURATION     length of each load phase (default 10s)
+//   BENCH_CONNECTIONS  closed-loop connections (default 32)
+//   BENCH_PRELOAD      events of history for the second pass (default 1000000; 0 skips it)
+//   BENCH_TARGETS      naive,scale,embedded (default all three)
+import { parseDuration } from '@hookline/core';
 import setupTemplate from '../packages/testing/src/global-setup.ts';
+import { closedLoop, type LoadResult, paced, percentile, Receiver, rssMb } from './load.ts';
+import { embeddedTarget, naiveTarget, scaleTarget, type Target } from './targets.ts';
 
-const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 3000);
-const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 64);
-const SECRET = 'bench-secret';
-const fixture = readFileSync(join(REPO_ROOT, 'packages/providers/fixtures/mux/video.asset.ready.json'), 'utf8');
+const DURATION = parseDuration(process.env.BENCH_DURATION ?? '10s');
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
+const PRELOAD = Number(process.env.BENCH_PRELOAD ?? 1_000_000);
+const TARGETS = (process.env.BENCH_TARGETS ?? 'naive,scale,embedded').split(',');
+const DRAIN_MS = 120_000;
 
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
+const starters: Record<string, (r: Receiver) => Promise<Target>> = {
+  naive: naiveTarget,
+  scale: scaleTarget,
+  embedded: embeddedTarget,
+};
+
+interface Figures {
+  deliveredPerSec: number;
+  ingestP50: number;
+  ingestP99: number;
+  e2eP50: number;
+  e2eP95: number;
+  e2eP99: number;
+  undelivered: number;
+  failures: number;
+  duplicates: number;
 }
 
-async function run(backend: Backend, batch: number) {
-  const storage = await backendEnv({ backend });
-  const sentAt = new Map<string, number>();
-  const deliveryLatency: number[] = [];
-  let delivered = 0;
-  let allDelivered: () => void = () => {};
-  const done = new Promise<void>((r) => {
-    allDelivered = r;
-  });
-  const receiver = createServer((req, res) => {
-    req.resume();
-    req.on('end', () => {
-      res.end();
-      const event = req.headers['webhook-id'] as string;
-      const started = sentAt.get(eventKey.get(event) ?? '');
-      if (started !== undefined) deliveryLatency.push(performance.now() - started);
-      if (++delivered === REQUESTS) allDelivered();
-    });
-  });
-  await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
-  const eventKey = new Map<string, string>();
-  const hookline = await startHooklineProcess({
-    // The bench measures throughput, not the per-source rate limit.
-    env: { ...storage.env, HOOKLINE_INGEST_BATCH: String(batch), HOOKLINE_INGEST_RATE_LIMIT: '10000000', LOG_LEVEL: 'error' },
-  });
-  try {
-    const { api } = await signUp(hookline.url);
-    const source = await api.ok('POST', '/v1/sources', { name: 'bench', provider: 'mux', verification: { secret: SECRET } });
-    const { port } = receiver.address() as { port: number };
-    await api.ok('POST', '/v1/destinations', { source_id: source.id, url: `http://127.0.0.1:${port}/hook` });
-    const path = new URL(source.ingest_url).pathname;
-    const pool = new Pool(hookline.url, { connections: CONCURRENCY });
+/** Drains the receiver of what `load` got accepted, then computes the run's figures. */
+async function measure(receiver: Receiver, load: LoadResult): Promise<Figures> {
+  await receiver.drain(load.accepted.keys(), DRAIN_MS);
+  const e2e: number[] = [];
+  let last = load.startedAt;
+  for (const [id, sentAt] of load.accepted) {
+    const arrived = receiver.arrivals.get(id);
+    if (arrived === undefined) continue;
+    e2e.push(arrived - sentAt);
+    last = Math.max(last, arrived);
+  }
+  const round = (n: number) => +n.toFixed(1);
+  return {
+    // Delivered per second from the first send to the last arrival: a backlog left at the
+    // end of the load phase counts against the rate.
+    deliveredPerSec: Math.round(e2e.length / ((last - load.startedAt) / 1000)),
+    ingestP50: round(percentile(load.ingestLatencyMs, 50)),
+    ingestP99: round(percentile(load.ingestLatencyMs, 99)),
+    e2eP50: round(percentile(e2e, 50)),
+    e2eP95: round(percentile(e2e, 95)),
+    e2eP99: round(percentile(e2e, 99)),
+    undelivered: load.accepted.size - e2e.length,
+    failures: load.failures,
+    duplicates: receiver.duplicates,
+  };
+}
 
-    const ingestLatency: number[] = [];
-    let next = 0;
-    let failures = 0;
-    const started = performance.now();
-    await Promise.all(
-      Array.from({ length: CONCURRENCY }, async () => {
-        while (next < REQUESTS) {
-          const n = next++;
-          const id = `bench-${n}-${Math.random()}`;
-          const body = fixture.replace(/"id": "[0-9a-f-]{36}"/, `"id": "${id}"`);
-          const t = Math.floor(Date.now() / 1000);
-          const sig = createHmac('sha256', SECRET).update(`${t}.${body}`).digest('hex');
-          const t0 = performance.now();
-          sentAt.set(id, t0);
-          const res = await pool.request({
-            path,
-            method: 'POST',
-            body,
-            headers: { 'content-type': 'application/json', 'mux-signature': `t=${t},v1=${sig}` },
-          });
-          const answer = (await res.body.json()) as { id: string };
-          ingestLatency.push(performance.now() - t0);
-          if (res.statusCode !== 200) failures++;
-          else eventKey.set(answer.id, id);
-        }
-      }),
-    );
-    const seconds = (performance.now() - started) / 1000;
-    await Promise.race([done, new Promise((r) => setTimeout(r, 120_000))]);
-    await pool.close();
-    ingestLatency.sort((a, b) => a - b);
-    deliveryLatency.sort((a, b) => a - b);
-    return {
-      backend,
-      'group commit': batch > 1 ? `on (${batch})` : 'off (baseline)',
-      'ingest req/s': Math.round(REQUESTS / seconds),
-      'ingest p50 ms': +percentile(ingestLatency, 50).toFixed(1),
-      'ingest p99 ms': +percentile(ingestLatency, 99).toFixed(1),
-      'delivery p50 ms': +percentile(deliveryLatency, 50).toFixed(1),
-      'delivery p99 ms': +percentile(deliveryLatency, 99).toFixed(1),
-      delivered: `${delivered}/${REQUESTS}`,
-      failures,
-    };
+async function bench(name: string, receiver: Receiver, preload: number, pacedRate: number | undefined) {
+  const target = await starters[name]!(receiver);
+  try {
+    if (preload > 0) {
+      const t0 = performance.now();
+      await target.preload(preload);
+      console.log(`  ${target.name}: pre-loaded ${preload} events in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
+    }
+    receiver.reset();
+    let maxRss = 0;
+    const sampler = setInterval(() => {
+      maxRss = Math.max(maxRss, rssMb(target.pid));
+    }, 250);
+    const closed = await measure(receiver, await closedLoop(target.ingestUrl, CONNECTIONS, DURATION));
+    clearInterval(sampler);
+    receiver.reset();
+    const rate = pacedRate ?? Math.round(closed.deliveredPerSec * 0.8);
+    const open = await measure(receiver, await paced(target.ingestUrl, rate, DURATION));
+    console.log(`  ${target.name}: ${closed.deliveredPerSec} delivered/s closed loop; paced ${rate}/s`);
+    return { name: target.name, closed, open, rate, maxRss: Math.round(maxRss) };
   } finally {
-    await hookline.stop();
-    receiver.close();
-    await storage.cleanup();
+    await target.stop();
   }
 }
 
-const backends = (process.env.BENCH_BACKENDS ?? 'postgres,embedded').split(',') as Backend[];
-console.log(`hookline bench: ${REQUESTS} signed Mux webhooks per run, ${CONCURRENCY} concurrent connections, one destination on loopback`);
-// The same migrated template the test runs clone their databases from.
 const dropTemplate = await setupTemplate();
-const rows = [];
+const receiver = new Receiver();
+await receiver.start();
+console.log(
+  `hookline bench: signed Mux webhooks, closed loop ${CONNECTIONS} connections × ${DURATION / 1000} s, ` +
+    'then paced at 80 % of the naive closed-loop rate; one destination on loopback',
+);
 try {
-  for (const backend of backends) {
-    for (const batch of [1, 200]) {
-      rows.push(await run(backend, batch));
+  let naiveRate: number | undefined;
+  for (const preload of PRELOAD > 0 ? [0, PRELOAD] : [0]) {
+    console.log(`\n${preload > 0 ? `with ${preload.toLocaleString('en')} events pre-loaded` : 'empty database'}`);
+    const results = [];
+    for (const name of TARGETS) {
+      const result = await bench(name, receiver, preload, name === 'naive' && preload === 0 ? undefined : naiveRate);
+      if (name === 'naive' && preload === 0) naiveRate = result.rate;
+      results.push(result);
+    }
+    console.table(
+      results.map((r) => ({
+        target: r.name,
+        'delivered/s': r.closed.deliveredPerSec,
+        'ingest p50/p99 ms': `${r.closed.ingestP50} / ${r.closed.ingestP99}`,
+        'e2e p50/p95/p99 ms': `${r.closed.e2eP50} / ${r.closed.e2eP95} / ${r.closed.e2eP99}`,
+        [`paced/s`]: r.rate,
+        'paced ingest p99 ms': r.open.ingestP99,
+        'paced e2e p95 ms': r.open.e2eP95,
+        'not delivered': r.closed.undelivered + r.open.undelivered,
+        failures: r.closed.failures + r.open.failures,
+        'max RSS MB': r.maxRss,
+      })),
+    );
+    const naive = results.find((r) => r.name.startsWith('naive'));
+    if (naive) {
+      for (const r of results.filter((x) => x !== naive)) {
+        console.log(
+          `  ${r.name}: ${(r.closed.deliveredPerSec / naive.closed.deliveredPerSec).toFixed(2)}× naive delivered/s; ` +
+            `ingest p99 ${r.closed.ingestP99} vs ${naive.closed.ingestP99} ms closed, ${r.open.ingestP99} vs ${naive.open.ingestP99} ms paced`,
+        );
+      }
     }
   }
 } finally {
+  receiver.close();
   await dropTemplate();
 }
-console.table(rows);
