@@ -111,7 +111,7 @@ async function configure(apiUrl: string, receiver: Receiver): Promise<string> {
 
 export async function scaleTarget(receiver: Receiver): Promise<Target> {
   const storage = await backendEnv({ backend: 'postgres' });
-  const env = { ...storage.env, ...UNLIMITED };
+  const env: Record<string, string> = { ...storage.env, ...UNLIMITED };
   const api = await startHooklineProcess({ env, role: 'api' });
   const relay = await startHooklineProcess({ env, role: 'relay' });
   const worker = await startHooklineProcess({ env, role: 'worker' });
@@ -140,7 +140,7 @@ export async function scaleTarget(receiver: Receiver): Promise<Target> {
 
 export async function embeddedTarget(receiver: Receiver): Promise<Target> {
   const storage = await backendEnv({ backend: 'embedded' });
-  const env = { ...storage.env, ...UNLIMITED };
+  const env: Record<string, string> = { ...storage.env, ...UNLIMITED };
   let hookline: HooklineProcess = await startHooklineProcess({ env });
   const path = await configure(hookline.url, receiver);
   const target: Target = {

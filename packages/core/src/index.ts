@@ -1,4 +1,5 @@
 export * from './duration.ts';
+export * from './group-commit.ts';
 export * from './event-types.ts';
 export * from './hashing.ts';
 export * from './ids.ts';

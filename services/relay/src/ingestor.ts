@@ -1,4 +1,4 @@
-import { newId, type SecretBox } from '@hookline/core';
+import { GroupCommit, newId, type SecretBox } from '@hookline/core';
 import {
   type Db,
   findSourceByIngestKey,
@@ -11,7 +11,6 @@ import {
 import { getProvider, type HeaderMap, renderEnvelope, topLevelMembers } from '@hookline/providers';
 import { type DeliveryQueue, enqueueOrLeaveToSweeper } from '@hookline/queue';
 import type { FastifyBaseLogger } from 'fastify';
-import { GroupCommit } from './group-commit.ts';
 
 /** Everything ingest can conclude about one request; mapped to HTTP in one place (ingest-route). */
 export type IngestOutcome =
