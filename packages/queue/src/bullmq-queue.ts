@@ -1,6 +1,6 @@
 import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
-import { type DeliveryHandler, type DeliveryJob, type DeliveryQueue, jobId } from './types.ts';
+import { type DeliveryHandler, type DeliveryJob, type DeliveryQueue, jobId, MAX_JOB_BATCH } from './types.ts';
 
 const QUEUE_NAME = 'deliveries';
 
@@ -54,28 +54,14 @@ export class BullMqQueue implements DeliveryQueue {
     const batch = this.#buffered;
     this.#buffered = undefined;
     if (!batch) return Promise.resolve();
-    const now = Date.now();
-    return this.#queue
-      .addBulk(
-        batch.jobs.map((job) => ({
-          name: 'deliver',
-          data: { deliveryId: job.deliveryId },
-          opts: {
-            jobId: jobId(job),
-            delay: Math.max(0, job.runAt.getTime() - now),
-            removeOnComplete: true,
-            removeOnFail: true,
-          },
-        })),
-      )
-      .then(
-        () => {
-          for (const s of batch.settle) s.resolve();
-        },
-        (err) => {
-          for (const s of batch.settle) s.reject(err);
-        },
-      );
+    return this.#queue.addBulk(toBullJobs(batch.jobs, Date.now())).then(
+      () => {
+        for (const s of batch.settle) s.resolve();
+      },
+      (err) => {
+        for (const s of batch.settle) s.reject(err);
+      },
+    );
   }
 
   consume(handler: DeliveryHandler, concurrency: number): void {
@@ -85,7 +71,9 @@ export class BullMqQueue implements DeliveryQueue {
     this.#worker = new Worker(
       QUEUE_NAME,
       async (job) => {
-        await handler((job.data as { deliveryId: string }).deliveryId);
+        // `deliveryId` is the one-delivery job of earlier versions, still in Redis after an upgrade.
+        const data = job.data as { deliveryIds?: string[]; deliveryId?: string };
+        await handler(data.deliveryIds ?? (data.deliveryId ? [data.deliveryId] : []));
       },
       {
         connection,
@@ -114,4 +102,29 @@ export class BullMqQueue implements DeliveryQueue {
     await this.#queue.close();
     this.#producer.disconnect();
   }
+}
+
+/**
+ * One BullMQ job per batch of deliveries due now (up to MAX_JOB_BATCH), so Redis work is
+ * per batch, not per event. A later delivery (a retry) gets its own delayed job, with an id
+ * per (delivery, due time) so a re-offered one is not scheduled twice.
+ */
+function toBullJobs(jobs: readonly DeliveryJob[], now: number) {
+  const dueNow = jobs.filter((j) => j.runAt.getTime() <= now);
+  const later = jobs.filter((j) => j.runAt.getTime() > now);
+  const options = { removeOnComplete: true, removeOnFail: true };
+  const out = [];
+  for (let i = 0; i < dueNow.length; i += MAX_JOB_BATCH) {
+    const chunk = dueNow.slice(i, i + MAX_JOB_BATCH);
+    const id = chunk.length === 1 ? jobId(chunk[0] as DeliveryJob) : `batch-${jobId(chunk[0] as DeliveryJob)}-${chunk.length}`;
+    out.push({ name: 'deliver', data: { deliveryIds: chunk.map((j) => j.deliveryId) }, opts: { ...options, jobId: id } });
+  }
+  for (const job of later) {
+    out.push({
+      name: 'deliver',
+      data: { deliveryIds: [job.deliveryId] },
+      opts: { ...options, jobId: jobId(job), delay: job.runAt.getTime() - now },
+    });
+  }
+  return out;
 }

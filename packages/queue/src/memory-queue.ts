@@ -1,4 +1,4 @@
-import { type DeliveryHandler, type DeliveryJob, type DeliveryQueue, jobId } from './types.ts';
+import { type DeliveryHandler, type DeliveryJob, type DeliveryQueue, jobId, MAX_JOB_BATCH } from './types.ts';
 
 /** The embedded queue: timers in this process. Lost on exit by design; the sweeper rebuilds it. */
 export class MemoryQueue implements DeliveryQueue {
@@ -17,14 +17,31 @@ export class MemoryQueue implements DeliveryQueue {
       const id = jobId(job);
       if (this.#scheduled.has(id)) continue;
       const delay = Math.max(0, job.runAt.getTime() - Date.now());
+      if (delay === 0) {
+        this.#ready.push(job.deliveryId);
+        continue;
+      }
       const timer = setTimeout(() => {
         this.#scheduled.delete(id);
         this.#ready.push(job.deliveryId);
-        this.#drain();
+        this.#scheduleDrain();
       }, delay);
       timer.unref();
       this.#scheduled.set(id, timer);
     }
+    this.#scheduleDrain();
+  }
+
+  #drainScheduled = false;
+
+  /** Drains once per turn of the event loop, so deliveries that come due together go as one batch. */
+  #scheduleDrain() {
+    if (this.#drainScheduled) return;
+    this.#drainScheduled = true;
+    setImmediate(() => {
+      this.#drainScheduled = false;
+      this.#drain();
+    });
   }
 
   consume(handler: DeliveryHandler, concurrency: number): void {
@@ -37,9 +54,9 @@ export class MemoryQueue implements DeliveryQueue {
     const handler = this.#handler;
     if (!handler || this.#closed) return;
     while (this.#running < this.#concurrency && this.#ready.length > 0) {
-      const deliveryId = this.#ready.shift() as string;
+      const batch = this.#ready.splice(0, MAX_JOB_BATCH);
       this.#running++;
-      handler(deliveryId)
+      handler(batch)
         .catch(() => {}) // the handler records its own failures; a throw must not stop the queue
         .finally(() => {
           this.#running--;

@@ -14,7 +14,11 @@ export interface DeliveryJob {
   lapsedLease?: Date | null;
 }
 
-export type DeliveryHandler = (deliveryId: string) => Promise<void>;
+/** Handles a batch of deliveries that came due together (one attempt each). */
+export type DeliveryHandler = (deliveryIds: readonly string[]) => Promise<void>;
+
+/** Most deliveries one handler call (one BullMQ job) carries. */
+export const MAX_JOB_BATCH = 100;
 
 export interface DeliveryQueue {
   readonly kind: 'memory' | 'bullmq';
@@ -23,7 +27,7 @@ export interface DeliveryQueue {
    * Rejects when the backend is unreachable; callers may ignore that, the sweeper covers it.
    */
   enqueue(jobs: readonly DeliveryJob[]): Promise<void>;
-  /** Starts handing due jobs to `handler`, at most `concurrency` at once. */
+  /** Starts handing due deliveries to `handler` in batches, at most `concurrency` batches at once. */
   consume(handler: DeliveryHandler, concurrency: number): void;
   ping(): Promise<void>;
   close(): Promise<void>;

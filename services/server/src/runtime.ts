@@ -136,9 +136,12 @@ export async function startHookline(config: Config, roles: ReadonlySet<Role>): P
       log,
       retryScheduleMs: config.retryScheduleMs,
       deliveryTimeoutMs: config.deliveryTimeoutMs,
+      concurrency: config.workerConcurrency,
       onAttempt: (attempt) => notifier.publish(attempt.tenant_id),
     });
-    queue.consume(worker.handle, config.workerConcurrency);
+    // Batches in flight: enough that a batch waiting on a slow destination does not hold up
+    // the rest; the worker's own slots cap attempts at workerConcurrency.
+    queue.consume(worker.handle, 8);
     sweeper = new Sweeper({ db, queue, log, intervalMs: config.sweepIntervalMs });
     sweeper.start();
     pruner = new Pruner({ db, log, retentionMs: config.retentionMs, intervalMs: config.pruneIntervalMs });

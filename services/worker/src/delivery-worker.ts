@@ -1,13 +1,15 @@
-import { newId, type SecretBox, signStandardWebhook } from '@hookline/core';
+import { GroupCommit, newId, type SecretBox, signStandardWebhook } from '@hookline/core';
 import {
-  type Attempt,
+  type AttemptRecord,
   type ClaimedDelivery,
-  claimDelivery,
+  claimDeliveries,
   type Db,
   type DeliveryStatus,
-  getDeliveryById,
   holdDelivery,
-  recordAttempt,
+  listNotYetDue,
+  type NewAttempt,
+  type RecordedDelivery,
+  recordAttempts,
 } from '@hookline/db';
 import { type DeliveryQueue, enqueueOrLeaveToSweeper } from '@hookline/queue';
 import type { FastifyBaseLogger } from 'fastify';
@@ -22,21 +24,41 @@ export interface DeliveryWorkerDeps {
   log: FastifyBaseLogger;
   retryScheduleMs: readonly number[];
   deliveryTimeoutMs: number;
+  /** Attempts in flight at once in this process. */
+  concurrency: number;
+  /** Attempt records written at once, and such writes in flight (group commit). */
+  recordBatch?: number;
+  recordsInFlight?: number;
   now?: () => number;
   /** Told of every recorded attempt (the live stream listens here). */
-  onAttempt?: (attempt: Attempt, delivery: { id: string; status: DeliveryStatus; next_attempt_at: Date | null }) => void;
+  onAttempt?: (attempt: NewAttempt, delivery: RecordedDelivery) => void;
 }
 
 const USER_AGENT = 'Hookline-Webhooks/0.1';
 
-/** Makes one delivery attempt per call: claim, sign, POST, record, schedule the next. */
+/**
+ * Makes one attempt for each delivery it is handed: claim the batch (one statement), sign,
+ * POST (at most `concurrency` at once in this process), record (attempts finishing together
+ * share one statement), schedule the next.
+ */
 export class DeliveryWorker {
   readonly #deps: DeliveryWorkerDeps;
   readonly #now: () => number;
+  readonly #slots: Slots;
+  readonly #recorder: GroupCommit<AttemptRecord, RecordedDelivery | null>;
 
   constructor(deps: DeliveryWorkerDeps) {
     this.#deps = deps;
     this.#now = deps.now ?? Date.now;
+    this.#slots = new Slots(deps.concurrency);
+    this.#recorder = new GroupCommit(
+      async (records) => {
+        const moved = new Map((await recordAttempts(deps.db, records)).map((d) => [d.id, d]));
+        // A delivery deleted meanwhile (its source was) has nothing to move on.
+        return records.map(({ attempt }) => moved.get(attempt.delivery_id) ?? null);
+      },
+      { maxBatch: deps.recordBatch ?? 200, maxInFlight: deps.recordsInFlight ?? 2 },
+    );
   }
 
   /** The lease covers one attempt's timeout plus time to record it (as long again, 1 s to 30 s). */
@@ -45,16 +67,40 @@ export class DeliveryWorker {
     return timeout + Math.max(1_000, Math.min(30_000, timeout));
   }
 
-  handle = async (deliveryId: string): Promise<void> => {
-    const { db, log } = this.#deps;
-    const delivery = await claimDelivery(db, deliveryId, this.leaseMs);
-    if (!delivery) return this.#rescheduleIfEarly(deliveryId);
-    try {
-      await this.#attempt(delivery);
-    } catch (err) {
-      // The lease lapses and the sweeper retries; nothing is recorded as attempted.
-      log.error({ err, deliveryId }, 'delivery attempt could not be recorded');
+  /**
+   * Claims only as many deliveries as there are free attempt slots, so a claimed delivery
+   * never waits on a slot while its lease runs out; slots freed together are claimed together.
+   */
+  handle = async (deliveryIds: readonly string[]): Promise<void> => {
+    const attempts: Promise<void>[] = [];
+    for (let next = 0; next < deliveryIds.length; ) {
+      const granted = await this.#slots.acquireUpTo(deliveryIds.length - next);
+      const ids = deliveryIds.slice(next, next + granted);
+      next += granted;
+      let claimed: ClaimedDelivery[];
+      try {
+        claimed = await claimDeliveries(this.#deps.db, ids, this.leaseMs);
+      } catch (err) {
+        this.#slots.release(granted);
+        throw err;
+      }
+      this.#slots.release(granted - claimed.length);
+      if (claimed.length < ids.length) {
+        const taken = new Set(claimed.map((d) => d.id));
+        attempts.push(this.#rescheduleIfEarly(ids.filter((id) => !taken.has(id))));
+      }
+      for (const delivery of claimed) {
+        attempts.push(
+          this.#attempt(delivery)
+            .catch((err) => {
+              // The lease lapses and the sweeper retries; nothing is recorded as attempted.
+              this.#deps.log.error({ err, deliveryId: delivery.id }, 'delivery attempt could not be recorded');
+            })
+            .finally(() => this.#slots.release(1)),
+        );
+      }
     }
+    await Promise.all(attempts);
   };
 
   async #attempt(delivery: ClaimedDelivery): Promise<void> {
@@ -97,7 +143,7 @@ export class DeliveryWorker {
         nextAttemptAt = new Date(this.#now() + delay);
       }
     }
-    const attempt: Attempt = {
+    const attempt = {
       id: newId('attempt'),
       tenant_id: delivery.tenant_id,
       delivery_id: delivery.id,
@@ -109,20 +155,64 @@ export class DeliveryWorker {
       response_excerpt: result.responseExcerpt,
       created_at: new Date(now),
     };
-    const after = await recordAttempt(db, attempt, { status, nextAttemptAt }, delivery.source_id, delivery.updated_at);
-    this.#deps.onAttempt?.(attempt, { id: delivery.id, ...after });
-    if (after.status === 'pending' && after.next_attempt_at) this.#enqueue(delivery.id, after.next_attempt_at);
-  }
-
-  /** A job that fired before its delivery was due (clock skew, a stale job) re-arms it. */
-  async #rescheduleIfEarly(deliveryId: string): Promise<void> {
-    const current = await getDeliveryById(this.#deps.db, deliveryId);
-    if (current?.status === 'pending' && current.next_attempt_at && current.next_attempt_at.getTime() > this.#now()) {
-      this.#enqueue(deliveryId, current.next_attempt_at);
+    const after = await this.#recorder.submit({
+      attempt,
+      sourceId: delivery.source_id,
+      next: { status, nextAttemptAt },
+      claimedVersion: delivery.updated_at,
+    });
+    if (!after) return;
+    this.#deps.onAttempt?.(attempt, after);
+    if (after.status === 'pending' && after.next_attempt_at) {
+      void enqueueOrLeaveToSweeper(this.#deps.queue, [{ deliveryId: delivery.id, runAt: after.next_attempt_at }], this.#deps.log);
     }
   }
 
-  #enqueue(deliveryId: string, runAt: Date) {
-    void enqueueOrLeaveToSweeper(this.#deps.queue, [{ deliveryId, runAt }], this.#deps.log);
+  /** Jobs that fired before their deliveries were due (clock skew, a stale job) re-arm them. */
+  async #rescheduleIfEarly(deliveryIds: string[]): Promise<void> {
+    const early = await listNotYetDue(this.#deps.db, deliveryIds);
+    const jobs = early.map((d) => ({ deliveryId: d.id, runAt: d.next_attempt_at }));
+    if (jobs.length > 0) void enqueueOrLeaveToSweeper(this.#deps.queue, jobs, this.#deps.log);
+  }
+}
+
+/**
+ * A counting semaphore for attempt slots. Slots released in one turn of the event loop are
+ * handed out together at the end of it, so a waiter gets as many as came free (one claim
+ * statement for all of them) rather than one at a time.
+ */
+class Slots {
+  #free: number;
+  readonly #waiting: { want: number; grant: (n: number) => void }[] = [];
+  #handOutScheduled = false;
+
+  constructor(limit: number) {
+    this.#free = limit;
+  }
+
+  /** Resolves with between 1 and `want` slots, once at least one is free. */
+  acquireUpTo(want: number): Promise<number> {
+    if (this.#free > 0 && this.#waiting.length === 0) {
+      const n = Math.min(this.#free, want);
+      this.#free -= n;
+      return Promise.resolve(n);
+    }
+    return new Promise((grant) => this.#waiting.push({ want, grant }));
+  }
+
+  release(n: number): void {
+    if (n <= 0) return;
+    this.#free += n;
+    if (this.#waiting.length === 0 || this.#handOutScheduled) return;
+    this.#handOutScheduled = true;
+    setImmediate(() => {
+      this.#handOutScheduled = false;
+      while (this.#free > 0 && this.#waiting.length > 0) {
+        const waiter = this.#waiting.shift() as { want: number; grant: (n: number) => void };
+        const n = Math.min(this.#free, waiter.want);
+        this.#free -= n;
+        waiter.grant(n);
+      }
+    });
   }
 }

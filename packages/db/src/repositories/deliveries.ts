@@ -3,19 +3,20 @@ import type { Db } from '../database.ts';
 import type { Database, DeliveryStatus, NewAttempt } from '../tables.ts';
 
 /**
- * Takes the delivery for one attempt if it is pending, due (within a second of clock
- * slack between processes) and not held by another worker, and reads what the attempt
- * needs (the event's payload, the destination's URL and secrets) in the same round trip.
- * The lease outlives one attempt's timeout; if the worker dies, the lease lapses and the
- * sweeper hands the delivery to another worker, so a killed process loses nothing.
+ * Takes these deliveries for one attempt each, where they are pending, due (within a
+ * second of clock slack between processes) and not held by another worker, and reads what
+ * the attempts need (each event's payload, each destination's URL and secrets) in the same
+ * round trip. The lease outlives one attempt's timeout; if the worker dies, the lease lapses
+ * and the sweeper hands the delivery to another worker, so a killed process loses nothing.
+ * Ids that are not due or are held elsewhere are simply not returned.
  */
-export function claimDelivery(db: Db, id: string, leaseMs: number) {
+export function claimDeliveries(db: Db, ids: readonly string[], leaseMs: number) {
   return db
     .with('claimed', (qb) =>
       qb
         .updateTable('deliveries')
         .set({ locked_until: sql<Date>`now() + make_interval(secs => ${leaseMs / 1000})` })
-        .where('id', '=', id)
+        .where('id', 'in', ids)
         .where('status', '=', 'pending')
         .where('next_attempt_at', '<=', sql<Date>`now() + interval '1 second'`)
         .where((eb) => eb.or([eb('locked_until', 'is', null), eb('locked_until', '<', sql<Date>`now()`)]))
@@ -41,52 +42,83 @@ export function claimDelivery(db: Db, id: string, leaseMs: number) {
       'destinations.previous_secret_expires_at',
       'destinations.paused_at',
     ])
-    .executeTakeFirst();
+    .execute();
 }
 
-export type ClaimedDelivery = NonNullable<Awaited<ReturnType<typeof claimDelivery>>>;
+export type ClaimedDelivery = Awaited<ReturnType<typeof claimDeliveries>>[number];
 
-export function getDeliveryById(db: Db, id: string) {
-  return db.selectFrom('deliveries').selectAll().where('id', '=', id).executeTakeFirst();
+/** One finished attempt, and where it leaves its delivery. */
+export interface AttemptRecord {
+  attempt: NewAttempt & { created_at: Date };
+  sourceId: string;
+  next: { status: DeliveryStatus; nextAttemptAt: Date | null };
+  /** The delivery's updated_at when it was claimed: a later change (a retry asked for meanwhile) wins. */
+  claimedVersion: Date;
 }
 
-/** Records one attempt and moves the delivery on, in one transaction. */
-export async function recordAttempt(
-  db: Db,
-  attempt: NewAttempt,
-  next: { status: DeliveryStatus; nextAttemptAt: Date | null },
-  sourceId: string,
-  claimedVersion: Date,
-): Promise<{ status: DeliveryStatus; next_attempt_at: Date | null }> {
-  return db.transaction().execute(async (trx) => {
-    // The stream entry goes first: its foreign key takes the source's lock before any
-    // delivery row is touched, the same order a source delete takes them, so the two
-    // cannot deadlock. Announced in the same transaction, the stream never shows an
-    // attempt that did not happen nor misses one that did.
-    await trx
-      .insertInto('stream_entries')
-      .values({ tenant_id: attempt.tenant_id, source_id: sourceId, kind: 'attempt', ref_id: attempt.id })
-      .execute();
-    await trx.insertInto('attempts').values(attempt).execute();
-    // A retry or replay asked for while this attempt was in flight moved updated_at past
-    // the claim's: it wins, so the delivery stays due now instead of being closed. (The
-    // claim's copy went through a JS Date, which keeps milliseconds of PostgreSQL's
-    // microseconds: hence the millisecond of slack.)
-    const retried = sql<boolean>`updated_at > ${claimedVersion}::timestamptz + interval '1 millisecond'`;
-    return trx
-      .updateTable('deliveries')
-      .set({
-        status: sql`case when ${retried} then 'pending' else ${next.status} end`,
-        attempt_count: attempt.number,
-        next_attempt_at: sql`case when ${retried} then now() else ${next.nextAttemptAt}::timestamptz end`,
-        locked_until: null,
-        last_attempt_at: attempt.created_at ?? new Date(),
-        updated_at: new Date(),
-      })
-      .where('id', '=', attempt.delivery_id)
-      .returning(['status', 'next_attempt_at'])
-      .executeTakeFirstOrThrow();
-  });
+export interface RecordedDelivery {
+  id: string;
+  status: DeliveryStatus;
+  next_attempt_at: Date | null;
+}
+
+/**
+ * Records a batch of attempts in one statement: the attempts, their stream entries, and
+ * each delivery moved on. A retry or replay asked for while an attempt was in flight moved
+ * the delivery's updated_at past the claim's: it wins, so the delivery stays due now instead
+ * of being closed. (The claim's copy went through a JS Date, which keeps milliseconds of
+ * PostgreSQL's microseconds: hence the millisecond of slack.) Announced in the same
+ * statement, the stream never shows an attempt that did not happen nor misses one that did.
+ */
+export async function recordAttempts(db: Db, records: readonly AttemptRecord[]): Promise<RecordedDelivery[]> {
+  if (records.length === 0) return [];
+  const input = JSON.stringify(
+    records.map(({ attempt, sourceId, next, claimedVersion }) => ({
+      ...attempt,
+      source_id: sourceId,
+      next_status: next.status,
+      next_attempt_at: next.nextAttemptAt,
+      claimed_version: claimedVersion,
+    })),
+  );
+  const { rows } = await sql<RecordedDelivery>`
+    with input as (
+      select * from json_to_recordset(${input}::json) as t(
+        id text, tenant_id text, delivery_id text, event_id text, source_id text, number int, status_code int,
+        error text, duration_ms int, response_excerpt text, created_at timestamptz,
+        next_status text, next_attempt_at timestamptz, claimed_version timestamptz)
+    ),
+    stored as (
+      insert into attempts (id, tenant_id, delivery_id, event_id, number, status_code, error, duration_ms, response_excerpt, created_at)
+      select id, tenant_id, delivery_id, event_id, number, status_code, error, duration_ms, response_excerpt, created_at from input
+    ),
+    announced as (
+      insert into stream_entries (tenant_id, source_id, kind, ref_id)
+      select tenant_id, source_id, 'attempt', id from input order by id
+    )
+    update deliveries d set
+      status = case when d.updated_at > i.claimed_version + interval '1 millisecond' then 'pending' else i.next_status end,
+      attempt_count = i.number,
+      next_attempt_at = case when d.updated_at > i.claimed_version + interval '1 millisecond' then now() else i.next_attempt_at end,
+      locked_until = null,
+      last_attempt_at = i.created_at,
+      updated_at = now()
+    from input i
+    where d.id = i.delivery_id
+    returning d.id, d.status, d.next_attempt_at`.execute(db);
+  return rows.map((r) => ({ ...r, next_attempt_at: r.next_attempt_at === null ? null : new Date(r.next_attempt_at) }));
+}
+
+/** Of these deliveries, the ones pending but not due yet, with when they are: a job that fired early re-arms them. */
+export function listNotYetDue(db: Db, ids: readonly string[]) {
+  if (ids.length === 0) return Promise.resolve([]);
+  return db
+    .selectFrom('deliveries')
+    .select(['id', 'next_attempt_at'])
+    .where('id', 'in', ids)
+    .where('status', '=', 'pending')
+    .where('next_attempt_at', '>', sql<Date>`now()`)
+    .execute() as Promise<{ id: string; next_attempt_at: Date }[]>;
 }
 
 /** Due deliveries nobody holds, oldest first: what the sweeper hands back to the queue. */
