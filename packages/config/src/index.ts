@@ -128,7 +128,11 @@ export function loadConfig(env: Env = process.env): Config {
   if (deliveryTimeoutMs <= 0) throw new ConfigError('HOOKLINE_DELIVERY_TIMEOUT: must be greater than 0');
   const maxBodyBytes = read(env, 'HOOKLINE_MAX_BODY', 1024 * 1024, parseSize);
   if (maxBodyBytes <= 0) throw new ConfigError('HOOKLINE_MAX_BODY: must be greater than 0');
-  const allowPrivateDestinations = read(env, 'HOOKLINE_ALLOW_PRIVATE_DESTINATIONS', isLoopback(host), parseBool);
+  // Unset, private destinations are allowed only on a plainly local instance: one that
+  // listens on loopback and is not published under a public URL (a loopback HOST behind a
+  // reverse proxy with open signup would let any tenant reach internal services).
+  const plainlyLocal = isLoopback(host) && isLoopback(new URL(publicUrl).hostname.replace(/^\[|\]$/g, ''));
+  const allowPrivateDestinations = read(env, 'HOOKLINE_ALLOW_PRIVATE_DESTINATIONS', plainlyLocal, parseBool);
   const sweepIntervalMs = read(env, 'HOOKLINE_SWEEP_INTERVAL', 5_000, parseDuration);
   const redisPrefix = read(env, 'HOOKLINE_REDIS_PREFIX', 'hookline', (raw) => {
     if (!/^[\w.-]+$/.test(raw)) throw new Error('use letters, digits, ".", "_" or "-"');

@@ -40,6 +40,7 @@ Exit status: 0 verified, 1 verification failed, 2 usage error.
 listen streams a source's events from Hookline to your local app, no public tunnel needed,
 each signed with a local secret (printed first) that your app verifies as in production.
 It resumes where it left off after a disconnect, a relay restart or a stopped listener.
+Use it instead of a localhost destination, which a Hookline published on the internet refuses.
   <port|url>         3000 (forwards to http://localhost:3000/) or a full URL
   --source <src_…>   the source to listen to
   --path <path>      the path to POST to (default: the URL's own, or /)

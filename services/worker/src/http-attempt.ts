@@ -1,5 +1,5 @@
 import { isIP } from 'node:net';
-import { guardedLookup, isBlockedAddress } from '@hookline/core';
+import { guardedLookup, refusalReason, refuseAddress } from '@hookline/core';
 import { Agent, request } from 'undici';
 
 export interface AttemptRequest {
@@ -33,7 +33,8 @@ export class HttpAttempts {
     this.#agent = new Agent({
       connections: 64,
       keepAliveTimeout: 10_000,
-      ...(this.#allowPrivate ? {} : { connect: { lookup: guardedLookup } }),
+      // Always guarded: with private destinations allowed, metadata addresses are still refused.
+      connect: { lookup: guardedLookup({ allowPrivate: this.#allowPrivate }) },
     });
   }
 
@@ -44,9 +45,8 @@ export class HttpAttempts {
       const url = new URL(req.url);
       if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error(`unsupported protocol ${url.protocol}`);
       const host = url.hostname.replace(/^\[|\]$/g, '');
-      if (!this.#allowPrivate && isIP(host) && isBlockedAddress(host)) {
-        throw new Error(`${host} is a private address`);
-      }
+      const refusal = isIP(host) ? refuseAddress(host, this.#allowPrivate) : undefined;
+      if (refusal) throw new Error(`${host} is ${refusalReason(refusal)}`);
       const response = await request(url, {
         method: 'POST',
         headers: req.headers,

@@ -1,6 +1,6 @@
 import { useState } from 'preact/hooks';
-import { api, type Destination, errorText, type Source } from '../api.ts';
-import { Badge, Copyable, Empty, ErrorBox, Field, Icon, Loading, Notice, PageHeader, toast, useConfirm } from '../components.tsx';
+import { ApiError, api, type Destination, errorText, type Source } from '../api.ts';
+import { Badge, Code, Copyable, Empty, ErrorBox, Field, Icon, Loading, Notice, PageHeader, toast, useConfirm } from '../components.tsx';
 import { destinations, sources, useResource } from '../data.ts';
 import { dateTime } from '../format.ts';
 import { KNOWN_GLOBS, provider as providerInfo } from '../providers.ts';
@@ -62,6 +62,31 @@ function TypePicker({ value, onChange, providerId }: { value: string[]; onChange
           <option key={t} value={t} />
         ))}
       </datalist>
+    </div>
+  );
+}
+
+/**
+ * The API refuses loopback and private URLs on an instance published on the internet
+ * (`private_destination`): say how to receive events locally instead of only "refused".
+ */
+function DestinationError({ error, sourceId }: { error: unknown; sourceId: string | undefined }) {
+  if (!(error instanceof ApiError && error.code === 'private_destination')) return <ErrorBox error={error} />;
+  return (
+    <div class="alert alert-warn" role="alert" data-testid="private-destination-help">
+      <div>
+        <p>
+          <strong>This Hookline delivers only to public addresses</strong>, so it cannot reach localhost or your private network.
+        </p>
+        <p>
+          To receive events on your own machine, run <code>hookline listen</code> (from <code>@hookline/sdk</code>): it streams this
+          source's events to your local server, signed like real deliveries, with no tunnel.
+        </p>
+        <Code text={`npx hookline listen 3000 --source ${sourceId || 'src_…'} --path /webhooks`} />
+        <p class="small muted">
+          Running Hookline on a private network? Its operator can set <code>HOOKLINE_ALLOW_PRIVATE_DESTINATIONS=true</code>.
+        </p>
+      </div>
     </div>
   );
 }
@@ -298,7 +323,7 @@ function DestinationCard({ destination, source }: { destination: Destination; so
           </div>
         </form>
       )}
-      <ErrorBox error={error} />
+      <DestinationError error={error} sourceId={destination.source_id} />
     </article>
   );
 }
@@ -464,7 +489,7 @@ export function DestinationNewPage({ initialSource }: { initialSource: string })
         <Field label="Event types" hint="Leave empty to forward every type. Globs like video.asset.* match a family.">
           <TypePicker value={types} onChange={setTypes} providerId={source?.provider} />
         </Field>
-        <ErrorBox error={error} />
+        <DestinationError error={error} sourceId={chosen} />
         <div class="form-actions">
           <a class="btn" href="#/destinations">
             Cancel

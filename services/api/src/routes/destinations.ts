@@ -1,6 +1,6 @@
 import { isIP } from 'node:net';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { isBlockedAddress, isId, newId, newSigningSecret } from '@hookline/core';
+import { isId, newId, newSigningSecret, PRIVATE_DESTINATION_HINT, refusalReason, refuseAddress } from '@hookline/core';
 import {
   type Destination,
   deleteDestination,
@@ -16,7 +16,7 @@ import { type ProviderEvent, renderEnvelope } from '@hookline/providers';
 import { enqueueOrLeaveToSweeper } from '@hookline/queue';
 import { Type } from '@sinclair/typebox';
 import type { ApiDeps } from '../deps.ts';
-import { badRequest, notFound } from '../errors.ts';
+import { ApiError, badRequest, notFound } from '../errors.ts';
 import { ErrorBody, IdParams, ListOf, ListQuery, Nullable, Timestamp } from '../schemas.ts';
 import { destinationView } from '../serializers.ts';
 
@@ -60,9 +60,11 @@ const UpdateDestination = Type.Object(
 const ROTATION_OVERLAP_MS = 24 * 3600 * 1000;
 
 /**
- * Refuses what can never be delivered to: non-http(s) URLs, credentials in the URL, and,
- * unless private destinations are allowed, loopback and private hosts named literally.
- * Names that resolve to private addresses are refused at delivery time, when they resolve.
+ * Refuses what can never be delivered to: non-http(s) URLs, credentials in the URL, cloud
+ * metadata addresses, and, unless private destinations are allowed, loopback and private
+ * hosts named literally. Names that resolve to such addresses are refused at delivery
+ * time, when they resolve. A private refusal has its own code (`private_destination`) so
+ * the web UI can show how to receive events locally.
  */
 export function checkDestinationUrl(raw: string, allowPrivate: boolean): string {
   let url: URL;
@@ -74,8 +76,10 @@ export function checkDestinationUrl(raw: string, allowPrivate: boolean): string 
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw badRequest('url must be http or https');
   if (url.username || url.password) throw badRequest('url must not contain credentials');
   const host = url.hostname.replace(/^\[|\]$/g, '');
-  if (!allowPrivate && (host === 'localhost' || host.endsWith('.localhost') || (isIP(host) && isBlockedAddress(host)))) {
-    throw badRequest('url points at a private or loopback address');
+  const refusal = isIP(host) ? refuseAddress(host, allowPrivate) : undefined;
+  if (refusal === 'metadata') throw badRequest(`url points at ${refusalReason(refusal)}`);
+  if (refusal || (!allowPrivate && (host === 'localhost' || host.endsWith('.localhost')))) {
+    throw new ApiError(400, 'private_destination', `url points at a private or loopback address: ${PRIVATE_DESTINATION_HINT}`);
   }
   return url.toString();
 }
