@@ -29,7 +29,35 @@ export async function verifyPassword(password: string, stored: string): Promise<
  * lets auth look the key up by its hash in one indexed query.
  */
 export function hashApiKey(key: string): string {
-  return createHash('sha256').update(key).digest('hex');
+  return sha256Hex(key);
+}
+
+/**
+ * Ingest keys are bearer secrets in a URL (192 random bits, like API keys): sources are
+ * looked up by this digest, never by the key. Migration 2026_12_01_0002 computes the same
+ * digest in SQL (`encode(sha256(convert_to(key, 'UTF8')), 'hex')`) for keys stored before it.
+ */
+export function hashIngestKey(key: string): string {
+  return sha256Hex(key);
+}
+
+/**
+ * What the request log keeps of a key no source has: its first characters, enough for an
+ * operator to tell a scanner from a mistyped URL, too few to be a key (a real one is 32).
+ * The migration backfills old rows the same way, with `left(ingest_key, 6)`.
+ */
+export function ingestKeyHint(key: string): string {
+  // By code point, as SQL's left() counts, so a hint never ends in half a surrogate pair.
+  return Array.from(key.slice(0, 12)).slice(0, 6).join('');
+}
+
+/** A request URL fit for the logs: the ingest key in `/in/<key>` is cut to its hint. */
+export function hideIngestKey(url: string): string {
+  return url.replace(/^\/in\/([^/?#]+)/, (_, key: string) => `/in/${ingestKeyHint(key)}…`);
+}
+
+function sha256Hex(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
 }
 
 /** Constant-time equality of two strings (false on length mismatch without early exit on content). */

@@ -12,4 +12,5 @@ export * from './repositories/sessions.ts';
 export * from './repositories/sources.ts';
 export * from './repositories/stream.ts';
 export * from './repositories/tenants.ts';
+export * from './seal-ingest-keys.ts';
 export * from './tables.ts';

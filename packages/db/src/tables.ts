@@ -35,7 +35,10 @@ export interface SourceTable {
   tenant_id: string;
   name: string;
   provider: string;
-  ingest_key: string;
+  /** SHA-256 of the ingest key, hex (hashIngestKey): ingest looks the source up by it. */
+  ingest_key_hash: string;
+  /** The ingest key sealed with HOOKLINE_SECRET_KEY, opened only to show the tenant its URL. */
+  ingest_key_sealed: string;
   /** Null until the tenant pastes the provider's secret (requests are rejected until then). */
   secret_sealed: string | null;
   previous_secret_sealed: string | null;
@@ -65,7 +68,8 @@ export interface RequestTable {
   id: string;
   tenant_id: string | null;
   source_id: string | null;
-  ingest_key: string;
+  /** For a key no source has, its first characters (ingestKeyHint); null when source_id says it. */
+  ingest_key_hint: string | null;
   received_at: Timestamp;
   method: string;
   headers: Json<Record<string, string>>;

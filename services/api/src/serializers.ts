@@ -5,12 +5,13 @@ function activeRotation(previous: string | null, expiresAt: Date | null): string
   return previous && expiresAt && expiresAt.getTime() > Date.now() ? expiresAt.toISOString() : null;
 }
 
-export function sourceView(source: Source, publicUrl: string) {
+/** `ingestUrl`: the caller opens the sealed ingest key (routes/sources.ts), this module holds no secrets. */
+export function sourceView(source: Source, ingestUrl: string) {
   return {
     id: source.id,
     name: source.name,
     provider: source.provider,
-    ingest_url: `${publicUrl}/in/${source.ingest_key}`,
+    ingest_url: ingestUrl,
     awaiting_secret: source.secret_sealed === null,
     verification_options: source.settings,
     secret_rotation_expires_at: activeRotation(source.previous_secret_sealed, source.previous_secret_expires_at),

@@ -1,4 +1,4 @@
-import { GroupCommit, newId, type SecretBox } from '@hookline/core';
+import { GroupCommit, ingestKeyHint, newId, type SecretBox } from '@hookline/core';
 import {
   type Db,
   findSourceByIngestKey,
@@ -84,7 +84,7 @@ export class Ingestor {
       id: requestId,
       tenant_id: source?.tenant_id ?? null,
       source_id: source?.id ?? null,
-      ingest_key: req.ingestKey,
+      ingest_key_hint: source ? null : ingestKeyHint(req.ingestKey),
       received_at: req.receivedAt,
       method: req.method,
       headers: JSON.stringify(req.headers),

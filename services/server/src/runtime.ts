@@ -9,12 +9,12 @@ import {
   webUi,
 } from '@hookline/api';
 import type { Config } from '@hookline/config';
-import { SecretBox } from '@hookline/core';
-import { type DatabaseHandle, openDatabase } from '@hookline/db';
+import { hideIngestKey, SecretBox } from '@hookline/core';
+import { type DatabaseHandle, openDatabase, sealPlaintextIngestKeys } from '@hookline/db';
 import { type DeliveryQueue, openNotifier, openQueue } from '@hookline/queue';
 import { Ingestor, ingestRoutes } from '@hookline/relay';
 import { DeliveryWorker, HttpAttempts, Pruner, Sweeper } from '@hookline/worker';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import { Redis } from 'ioredis';
 
 const WEB_DIST = fileURLToPath(new URL('../../../web/dist', import.meta.url));
@@ -42,6 +42,11 @@ const REDACT = [
   '*.previous_secret_sealed',
 ];
 
+/** Fastify's request log fields, but an ingest URL's key is a bearer secret: only its hint is logged. */
+function logRequest(req: FastifyRequest) {
+  return { method: req.method, url: hideIngestKey(req.url), host: req.host, remoteAddress: req.ip, remotePort: req.socket?.remotePort };
+}
+
 /**
  * Starts the given roles in this process: `relay` (ingest), `api` (tenant API) and
  * `worker` (delivery and sweeper). All three together run on embedded storage; any
@@ -53,7 +58,7 @@ export async function startHookline(config: Config, roles: ReadonlySet<Role>): P
     throw new Error('running roles separately needs DATABASE_URL and REDIS_URL (shared by every role)');
   }
   const app = Fastify({
-    logger: { level: config.logLevel, redact: { paths: REDACT, censor: '[redacted]' } },
+    logger: { level: config.logLevel, redact: { paths: REDACT, censor: '[redacted]' }, serializers: { req: logRequest } },
     // Providers give up after a few seconds; never hold a connection longer than that.
     requestTimeout: 30_000,
     // Live streams never end by themselves; closing must not wait for them.
@@ -74,6 +79,9 @@ export async function startHookline(config: Config, roles: ReadonlySet<Role>): P
     onError: (err) => log.warn({ err: err.message }, 'notifier connection error'),
   });
   const secrets = new SecretBox(config.secretKey);
+  // Finishes the ingest-key migration, which needs the key (a no-op once done).
+  const sealed = await sealPlaintextIngestKeys(database.db, secrets);
+  if (sealed > 0) log.info({ sealed }, 'sealed the ingest keys stored in plaintext by an older release');
   // Rate-limit counters live in Redis in scale mode, so every process shares each budget.
   const limiterRedis = config.redisUrl ? new Redis(config.redisUrl, { maxRetriesPerRequest: 1, enableOfflineQueue: false }) : undefined;
   limiterRedis?.on('error', (err) => log.warn({ err: err.message }, 'rate-limit store connection error'));

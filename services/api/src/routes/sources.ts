@@ -1,5 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { isId, newId, randomToken } from '@hookline/core';
+import { hashIngestKey, isId, newId, randomToken } from '@hookline/core';
 import { deleteSource, getSource, insertSource, listSources, type Source, sourceActivity, updateSource } from '@hookline/db';
 import { PROVIDERS, type Provider } from '@hookline/providers';
 import { Type } from '@sinclair/typebox';
@@ -74,6 +74,9 @@ function parseSettings(provider: Provider, options: Record<string, unknown>): Re
 }
 
 export const sourceRoutes: FastifyPluginAsyncTypebox<ApiDeps> = async (app, deps) => {
+  // The database keeps the ingest key's hash (for ingest's lookup) and a sealed copy, opened
+  // here only to show the tenant its own URL.
+  const view = (source: Source) => sourceView(source, `${deps.publicUrl}/in/${deps.secrets.open(source.ingest_key_sealed)}`);
   const find = async (tenantId: string, id: string): Promise<Source> => {
     const source = isId('source', id) ? await getSource(deps.db, tenantId, id) : undefined;
     if (!source) throw notFound('source');
@@ -100,16 +103,18 @@ export const sourceRoutes: FastifyPluginAsyncTypebox<ApiDeps> = async (app, deps
       // provider needs (a generic HMAC source's header and algorithm).
       const { secret = null, ...options } = verification ?? {};
       const settings = parseSettings(impl, options);
+      const ingestKey = randomToken(24);
       const source = await insertSource(deps.db, {
         id: newId('source'),
         tenant_id: request.tenantId,
         name,
         provider,
-        ingest_key: randomToken(24),
+        ingest_key_hash: hashIngestKey(ingestKey),
+        ingest_key_sealed: deps.secrets.seal(ingestKey),
         secret_sealed: secret === null ? null : deps.secrets.seal(secret),
         settings: JSON.stringify(settings),
       });
-      return reply.code(201).send(sourceView(source, deps.publicUrl));
+      return reply.code(201).send(view(source));
     },
   );
 
@@ -134,7 +139,7 @@ export const sourceRoutes: FastifyPluginAsyncTypebox<ApiDeps> = async (app, deps
         data: page.data.map((s) => {
           const a = activity.find((x) => x.source_id === s.id);
           return {
-            ...sourceView(s, deps.publicUrl),
+            ...view(s),
             event_count: Number(a?.event_count ?? 0),
             last_event_at: a?.last_event_at ? new Date(a.last_event_at).toISOString() : null,
           };
@@ -147,7 +152,7 @@ export const sourceRoutes: FastifyPluginAsyncTypebox<ApiDeps> = async (app, deps
   app.get(
     '/v1/sources/:id',
     { schema: { tags: ['sources'], summary: 'Read a source', params: IdParams, response: { 200: SourceSchema, 404: ErrorBody } } },
-    async (request) => sourceView(await find(request.tenantId, request.params.id), deps.publicUrl),
+    async (request) => view(await find(request.tenantId, request.params.id)),
   );
 
   app.patch(
@@ -180,7 +185,7 @@ export const sourceRoutes: FastifyPluginAsyncTypebox<ApiDeps> = async (app, deps
       }
       const updated = await updateSource(deps.db, request.tenantId, source.id, changes);
       if (!updated) throw notFound('source');
-      return sourceView(updated, deps.publicUrl);
+      return view(updated);
     },
   );
 
