@@ -18,6 +18,7 @@ import {
   testBackend,
   testRedisPrefix,
 } from '@hookline/testing';
+import { Redis } from 'ioredis';
 import { Kysely, type Migration, Migrator, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -119,6 +120,18 @@ async function columnsOf(db: Kysely<any>, table: string): Promise<string[]> {
   return rows.map((r) => r.column_name);
 }
 
+/** Every Redis key under a prefix (the limiter's counters, the queue's jobs). */
+async function redisKeys(url: string, prefix: string): Promise<string[]> {
+  const redis = new Redis(url);
+  try {
+    const names: string[] = [];
+    for await (const batch of redis.scanStream({ match: `${prefix}*`, count: 1000 })) names.push(...(batch as string[]));
+    return names;
+  } finally {
+    redis.disconnect();
+  }
+}
+
 async function sendMux(ingestUrl: string) {
   const body = freshMuxEvent();
   return sendWebhook(ingestUrl, body, { 'mux-signature': muxSignature(body, MUX_SECRET) });
@@ -158,6 +171,12 @@ describe('ingest keys are bearer secrets: the database keeps only their hash and
     const unknownKey = randomBytes(24).toString('base64url');
     expect((await sendMux(`${hookline.url}/in/${unknownKey}`)).status).toBe(404);
 
+    if (backend.backend === 'postgres') {
+      // Redis holds the per-source rate-limit counters while the process runs.
+      const names = await redisKeys(backend.env.REDIS_URL as string, backend.env.HOOKLINE_REDIS_PREFIX as string);
+      expect(names.some((n) => n.includes(':rl:'))).toBe(true);
+      expect(names.filter((n) => n.includes(key) || n.includes(unknownKey))).toEqual([]);
+    }
     await stop(hookline);
     expect(hookline.output()).toContain('"url":"/in/');
     expect(hookline.output()).not.toContain(key);

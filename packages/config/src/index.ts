@@ -27,6 +27,14 @@ export interface Config {
   apiRateLimit: number;
   /** Requests per minute per source ingest URL. */
   ingestRateLimit: number;
+  /** Requests per minute per client address (IPv6: per /64) to ingest keys no source has; more answer 429 and are only counted. */
+  unknownKeyRateLimit: number;
+  /** Most body bytes kept for an unverified or refused ingest request (0: none). */
+  rejectedBodyExcerptBytes: number;
+  /** Bytes each tenant may store (request bodies and headers, event payloads); 0 turns the budget off. */
+  tenantStorageBudgetBytes: number;
+  /** Deepest JSON nesting ingest accepts. */
+  maxJsonDepth: number;
   /** How long events and requests are kept before the pruning job deletes them. */
   retentionMs: number;
   /** How often the pruning job runs. */
@@ -150,6 +158,15 @@ export function loadConfig(env: Env = process.env): Config {
   };
   const apiRateLimit = read(env, 'HOOKLINE_API_RATE_LIMIT', 1200, perMinute);
   const ingestRateLimit = read(env, 'HOOKLINE_INGEST_RATE_LIMIT', 6000, perMinute);
+  const unknownKeyRateLimit = read(env, 'HOOKLINE_UNKNOWN_KEY_RATE_LIMIT', 60, perMinute);
+  const rejectedBodyExcerptBytes = read(env, 'HOOKLINE_REJECTED_BODY_EXCERPT', 1024, parseSize);
+  if (rejectedBodyExcerptBytes > 64 * 1024) throw new ConfigError('HOOKLINE_REJECTED_BODY_EXCERPT: at most 64kb (it is an excerpt)');
+  const tenantStorageBudgetBytes = read(env, 'HOOKLINE_TENANT_STORAGE_BUDGET', 1024 ** 3, parseSize);
+  const maxJsonDepth = read(env, 'HOOKLINE_MAX_JSON_DEPTH', 64, (raw) => {
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < 2 || n > 1000) throw new Error(`"${raw}" is not a whole number from 2 to 1000`);
+    return n;
+  });
   const retentionMs = read(env, 'HOOKLINE_RETENTION', 30 * 86_400_000, parseDuration);
   if (retentionMs <= 0) throw new ConfigError('HOOKLINE_RETENTION: must be greater than 0');
   const pruneIntervalMs = read(env, 'HOOKLINE_PRUNE_INTERVAL', 3_600_000, parseDuration);
@@ -182,6 +199,10 @@ export function loadConfig(env: Env = process.env): Config {
     ingestBatchSize,
     apiRateLimit,
     ingestRateLimit,
+    unknownKeyRateLimit,
+    rejectedBodyExcerptBytes,
+    tenantStorageBudgetBytes,
+    maxJsonDepth,
     retentionMs,
     pruneIntervalMs,
     streamHeartbeatMs,

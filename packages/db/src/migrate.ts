@@ -3,6 +3,7 @@ import * as core from './migrations/2026_11_23_0001_core.ts';
 import * as sessionsAndStream from './migrations/2026_11_23_0002_sessions_and_stream.ts';
 import * as testEvents from './migrations/2026_11_23_0003_test_events.ts';
 import * as sourcesAwaitingSecret from './migrations/2026_11_23_0004_sources_awaiting_secret.ts';
+import * as ingestLimits from './migrations/2026_12_01_0001_ingest_limits.ts';
 import * as ingestKeyHash from './migrations/2026_12_01_0002_ingest_key_hash.ts';
 
 /** Migrations are listed here, in order, so bundling and tsx both find them without fs globbing. */
@@ -11,6 +12,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '2026_11_23_0002_sessions_and_stream': sessionsAndStream,
   '2026_11_23_0003_test_events': testEvents,
   '2026_11_23_0004_sources_awaiting_secret': sourcesAwaitingSecret,
+  '2026_12_01_0001_ingest_limits': ingestLimits,
   '2026_12_01_0002_ingest_key_hash': ingestKeyHash,
 };
 

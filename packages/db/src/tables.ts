@@ -150,7 +150,26 @@ export interface StreamEntryTable {
   created_at: CreatedAt;
 }
 
+/** Ingest requests answered 429, counted per subject (`source:<id>` or `address:<ip>`) and minute instead of stored. */
+export interface RateLimitedCountTable {
+  subject: string;
+  minute: Timestamp;
+  tenant_id: string | null;
+  source_id: string | null;
+  remote_ip: string | null;
+  count: number;
+}
+
+/** Bytes a tenant stores, in shards summed on read; kept by triggers (migration 2026_12_01_0001). */
+export interface TenantUsageTable {
+  tenant_id: string;
+  shard: number;
+  stored_bytes: ColumnType<string | number, number, number>;
+}
+
 export interface Database {
+  rate_limited_counts: RateLimitedCountTable;
+  tenant_usage: TenantUsageTable;
   sessions: SessionTable;
   stream_entries: StreamEntryTable;
   tenants: TenantTable;

@@ -1197,8 +1197,13 @@ export interface paths {
                                     id: string;
                                     type: string;
                                 };
-                                /** @description The provider's data object, unchanged */
+                                /** @description The provider's data object, unchanged; null when `data_omitted` is present */
                                 data: unknown;
+                                /** @description Present only when the event cannot be shown, so that it does not fail the list, detail or stream around it; `data` is then null. `too_deep`: data nests deeper than 511 levels (the raw body is in the detail's `request`). `unreadable`: the stored event is not a JSON object; only `id` is certain. Deliveries to destinations are unaffected. */
+                                data_omitted?: {
+                                    reason: "too_deep" | "unreadable";
+                                    message: string;
+                                };
                                 status: "delivered" | "pending" | "failed" | "no_destinations";
                             } & {
                                 [key: string]: unknown;
@@ -1380,8 +1385,13 @@ export interface paths {
                                 id: string;
                                 type: string;
                             };
-                            /** @description The provider's data object, unchanged */
+                            /** @description The provider's data object, unchanged; null when `data_omitted` is present */
                             data: unknown;
+                            /** @description Present only when the event cannot be shown, so that it does not fail the list, detail or stream around it; `data` is then null. `too_deep`: data nests deeper than 511 levels (the raw body is in the detail's `request`). `unreadable`: the stored event is not a JSON object; only `id` is certain. Deliveries to destinations are unaffected. */
+                            data_omitted?: {
+                                reason: "too_deep" | "unreadable";
+                                message: string;
+                            };
                             status: "delivered" | "pending" | "failed" | "no_destinations";
                         } & {
                             [key: string]: unknown;
@@ -1515,7 +1525,7 @@ export interface paths {
         };
         /**
          * Server-Sent Events: requests, events and attempts as they happen
-         * @description Each message has `id:` (a cursor), `event:` (request, event or attempt) and `data:` (JSON, as the list endpoints return it). Reconnect with `Last-Event-ID` (or `?last_event_id=`) to resume with nothing skipped or repeated. Without one, the stream starts from now.
+         * @description Each message has `id:` (a cursor), `event:` (request, event or attempt) and `data:` (JSON, as the list endpoints return it). Reconnect with `Last-Event-ID` (or `?last_event_id=`) to resume with nothing skipped or repeated; a value that is not a cursor the stream handed out is answered 400. Without one, the stream starts from now. An event that cannot be shown is sent once with `data: null` and `data_omitted` (see the event schema).
          */
         get: {
             parameters: {
@@ -1584,7 +1594,7 @@ export interface paths {
                                     id: string;
                                     type: string;
                                 };
-                                /** @description The provider's data object, unchanged */
+                                /** @description The provider's data object, unchanged; null when `data_omitted` is present */
                                 data: unknown;
                             } & {
                                 [key: string]: unknown;
@@ -1661,3 +1671,8 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export type operations = Record<string, never>;
+                                /** @description Present only when the event cannot be shown, so that it does not fail the list, detail or stream around it; `data` is then null. `too_deep`: data nests deeper than 511 levels (the raw body is in the detail's `request`). `unreadable`: the stored event is not a JSON object; only `id` is certain. Deliveries to destinations are unaffected. */
+                                data_omitted?: {
+                                    reason: "too_deep" | "unreadable";
+                                    message: string;
+                                };

@@ -15,4 +15,6 @@ export interface ApiDeps {
   /** Live stream heartbeat and poll intervals. */
   stream?: { heartbeatMs: number; pollMs: number };
   rateLimit: { perMinute: number; redis?: Redis | undefined; nameSpace: string };
+  /** Bytes each tenant may store (GET /v1/usage); 0 or unset: no budget. */
+  storageBudgetBytes?: number;
 }

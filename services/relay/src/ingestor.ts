@@ -1,5 +1,6 @@
-import { GroupCommit, ingestKeyHint, newId, type SecretBox } from '@hookline/core';
+import { GroupCommit, ingestKeyHint, jsonDepth, newId, type SecretBox } from '@hookline/core';
 import {
+  addRateLimitedCounts,
   type Db,
   findSourceByIngestKey,
   type IngestWrite,
@@ -11,6 +12,11 @@ import {
 import { getProvider, type HeaderMap, renderEnvelope, topLevelMembers } from '@hookline/providers';
 import { type DeliveryQueue, enqueueOrLeaveToSweeper } from '@hookline/queue';
 import type { FastifyBaseLogger } from 'fastify';
+import type { IngestBody } from './body-reader.ts';
+import { RateLimitTally } from './rate-limit-tally.ts';
+import { bodyExcerpt, capHeaders } from './rejected-request.ts';
+import { StorageBudget } from './storage-budget.ts';
+import { AddressBudget, NegativeCache } from './unknown-keys.ts';
 
 /** Everything ingest can conclude about one request; mapped to HTTP in one place (ingest-route). */
 export type IngestOutcome =
@@ -21,15 +27,17 @@ export type IngestOutcome =
   | { kind: 'verification_failed'; detail: string; requestId: string }
   | { kind: 'unparsable'; detail: string; requestId: string }
   | { kind: 'too_large'; detail: string; requestId: string }
+  | { kind: 'too_deep'; detail: string; requestId: string }
+  | { kind: 'over_budget'; detail: string; requestId: string }
+  /** Not stored: counted in rate_limited_counts. */
+  | { kind: 'rate_limited'; detail: string; retryAfterSeconds: number }
   | { kind: 'store_failed' };
 
 export interface IncomingRequest {
   ingestKey: string;
   method: string;
   headers: HeaderMap;
-  /** Null when the body was refused before it was read (over the size limit). */
-  body: Buffer | null;
-  bodyBytes: number;
+  body: IngestBody;
   remoteIp: string | null;
   receivedAt: Date;
 }
@@ -49,36 +57,95 @@ export interface IngestorDeps {
   maxConcurrentCommits: number;
   /** Most writes per transaction. */
   maxBatch: number;
+  /** Most body bytes kept for an unverified or refused request. */
+  rejectedBodyExcerptBytes: number;
+  /** Requests per minute per client address to keys no source has. */
+  unknownKeyRateLimit: number;
+  /** Bytes each tenant may store; 0: no budget. */
+  storageBudgetBytes: number;
+  /** Deepest JSON nesting accepted. */
+  maxJsonDepth: number;
   now?: () => number;
   /** Told of every stored request (the live stream listens here). */
   onStored?: (notice: StoredNotice) => void;
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
+/** body_bytes is an integer column; a declared content-length may be anything. */
+const INT4_MAX = 2 ** 31 - 1;
+
+/**
+ * What a request row keeps: `all` for verified requests (and probes), `excerpt` (capped
+ * headers, the body's first bytes) for unverified or oversize ones, `metadata` (capped
+ * headers, no body) when there is no tenant to show it to or the tenant is out of space.
+ * Anyone can send the last two kinds, so they cannot fill the disk.
+ */
+type Keep = 'all' | 'excerpt' | 'metadata';
 
 /** Verifies, normalizes and durably stores incoming webhooks; answers only after commit. */
 export class Ingestor {
   readonly #deps: IngestorDeps;
   readonly #writer: GroupCommit<IngestWrite, IngestWriteResult>;
   readonly #now: () => number;
+  readonly #unknownKeys = new NegativeCache({ ttlMs: 5_000, maxEntries: 10_000 });
+  readonly #unknownKeyBudget: AddressBudget;
+  readonly #storageBudget: StorageBudget;
+  readonly #rateLimited: RateLimitTally;
 
   constructor(deps: IngestorDeps) {
     this.#deps = deps;
     this.#now = deps.now ?? Date.now;
-    this.#writer = new GroupCommit((writes) => storeIngestBatch(deps.db, writes), {
+    this.#unknownKeyBudget = new AddressBudget({ perMinute: deps.unknownKeyRateLimit, now: this.#now });
+    this.#storageBudget = new StorageBudget({ budgetBytes: deps.storageBudgetBytes, log: deps.log });
+    this.#rateLimited = new RateLimitTally({
+      findSource: (key) => this.#findSource(key),
+      write: (counts) => addRateLimitedCounts(deps.db, counts),
+      log: deps.log,
+    });
+    const readUsage = this.#storageBudget.enabled;
+    this.#writer = new GroupCommit((writes) => storeIngestBatch(deps.db, writes, { readUsage }), {
       maxBatch: deps.maxBatch,
       maxInFlight: deps.maxConcurrentCommits,
     });
   }
 
+  /** Counts a request that a source's rate limit refused before it reached ingest. */
+  countRateLimited(ingestKey: string, remoteIp: string): void {
+    this.#rateLimited.countSource(ingestKey, remoteIp);
+  }
+
+  /** Writes the rate-limited counts still in memory. */
+  close(): Promise<void> {
+    return this.#rateLimited.close();
+  }
+
+  /** The source with this key; keys just found unknown are remembered for a few seconds. */
+  async #findSource(ingestKey: string): Promise<Source | undefined> {
+    if (this.#unknownKeys.has(ingestKey)) return undefined;
+    const source = await findSourceByIngestKey(this.#deps.db, ingestKey);
+    if (!source) this.#unknownKeys.add(ingestKey);
+    return source;
+  }
+
   async ingest(req: IncomingRequest): Promise<IngestOutcome> {
     let source: Source | undefined;
     try {
-      source = await findSourceByIngestKey(this.#deps.db, req.ingestKey);
+      source = await this.#findSource(req.ingestKey);
     } catch (err) {
       this.#deps.log.error({ err }, 'ingest: source lookup failed');
       return { kind: 'store_failed' };
     }
+    if (!source) {
+      // Random keys each pass a per-key limit: unknown keys share a budget per address.
+      const spent = this.#unknownKeyBudget.take(req.remoteIp ?? 'unknown');
+      if (!spent.ok) {
+        this.#rateLimited.countAddress(req.remoteIp ?? 'unknown');
+        const retryAfterSeconds = Math.ceil(spent.retryAfterMs / 1000);
+        const detail = `too many requests to unknown ingest keys from this address (${this.#deps.unknownKeyRateLimit} per minute); retry in ${retryAfterSeconds} s`;
+        return { kind: 'rate_limited', detail, retryAfterSeconds };
+      }
+    }
+    const whole = req.body.kind === 'whole' ? req.body.bytes : null;
     const requestId = newId('request', req.receivedAt.getTime());
     const base: NewRequest = {
       id: requestId,
@@ -88,10 +155,8 @@ export class Ingestor {
       received_at: req.receivedAt,
       method: req.method,
       headers: JSON.stringify(req.headers),
-      // An unknown key has no tenant to show the body to: keep its metadata, not its bytes,
-      // so anonymous traffic cannot fill the disk.
-      body: source ? req.body : null,
-      body_bytes: req.bodyBytes,
+      body: whole,
+      body_bytes: Math.min(whole ? whole.length : req.body.kind === 'too_large' ? req.body.size : 0, INT4_MAX),
       remote_ip: req.remoteIp,
       outcome: 'rejected',
       reason: null,
@@ -99,23 +164,40 @@ export class Ingestor {
       status_code: 200,
       event_id: null,
     };
-    const reject = async <K extends 'not_found' | 'verification_failed' | 'unparsable' | 'too_large'>(
+    const kept = (keep: Keep): Pick<NewRequest, 'headers' | 'body'> => {
+      if (keep === 'all') return { headers: base.headers, body: base.body };
+      const excerptOf = req.body.kind === 'whole' ? req.body.bytes : req.body.head;
+      return {
+        headers: JSON.stringify(capHeaders(req.headers)),
+        body: keep === 'excerpt' ? bodyExcerpt(excerptOf, this.#deps.rejectedBodyExcerptBytes) : null,
+      };
+    };
+    const reject = async <K extends 'not_found' | 'verification_failed' | 'unparsable' | 'too_large' | 'too_deep' | 'over_budget'>(
       kind: K,
       reason: string,
       status: number,
       detail: string,
+      keep: Keep,
     ): Promise<IngestOutcome> => {
-      const stored = await this.#store({ request: { ...base, reason, detail, status_code: status } });
+      const stored = await this.#store({ request: { ...base, ...kept(keep), reason, detail, status_code: status } });
       return stored ? ({ kind, detail, requestId } as IngestOutcome) : { kind: 'store_failed' };
     };
 
-    if (!source) return reject('not_found', 'unknown_source', 404, 'no source has this ingest key');
-    if (req.body === null) {
-      return reject('too_large', 'too_large', 413, `body of ${req.bodyBytes} bytes is over the ${this.#deps.maxBodyBytes}-byte limit`);
+    if (!source) return reject('not_found', 'unknown_source', 404, 'no source has this ingest key', 'metadata');
+    if (this.#storageBudget.isOver(source.tenant_id)) {
+      const detail = `this account stores more than its ${this.#storageBudget.budgetBytes}-byte budget; requests are refused until retention frees space`;
+      return reject('over_budget', 'storage_budget_exceeded', 507, detail, 'metadata');
     }
+    if (req.body.kind === 'too_large') {
+      const { size, atLeast } = req.body;
+      const detail = `body of ${atLeast ? 'more than ' : ''}${size} bytes is over the ${this.#deps.maxBodyBytes}-byte limit`;
+      return reject('too_large', 'too_large', 413, detail, 'excerpt');
+    }
+    const body = req.body.bytes;
     const provider = getProvider(source.provider);
-    if (!provider) return reject('verification_failed', 'unknown_provider', 401, `provider ${source.provider} is not available`);
-    const body = req.body;
+    if (!provider) {
+      return reject('verification_failed', 'unknown_provider', 401, `provider ${source.provider} is not available`, 'excerpt');
+    }
 
     if (provider.isProbe?.(body, req.headers)) {
       const stored = await this.#store({ request: { ...base, outcome: 'probe', reason: 'provider_probe' } });
@@ -126,7 +208,7 @@ export class Ingestor {
     const secrets = this.#secretsOf(source, now);
     if (secrets.length === 0) {
       const detail = `this source has no signing secret yet: add ${provider.displayName}'s secret to it in Hookline`;
-      return reject('verification_failed', 'verification_failed', 401, detail);
+      return reject('verification_failed', 'verification_failed', 401, detail, 'excerpt');
     }
     const verdict = provider.verify({
       body,
@@ -135,19 +217,29 @@ export class Ingestor {
       nowMs: now,
       settings: source.settings,
     });
-    if (!verdict.ok) return reject('verification_failed', 'verification_failed', 401, verdict.detail);
+    if (!verdict.ok) return reject('verification_failed', 'verification_failed', 401, verdict.detail, 'excerpt');
 
     let text: string;
-    let parsed: unknown;
     try {
       text = utf8.decode(body);
+    } catch (err) {
+      return reject('unparsable', 'unparsable', 400, `body is not JSON: ${(err as Error).message}`, 'all');
+    }
+    // Counted before parsing: an event nested 100,000 deep would parse, and then break every
+    // view that serializes it (stack overflow).
+    const maxDepth = this.#deps.maxJsonDepth;
+    if (jsonDepth(text, maxDepth) > maxDepth) {
+      return reject('too_deep', 'too_deep', 400, `body nests arrays and objects more than ${maxDepth} levels deep`, 'all');
+    }
+    let parsed: unknown;
+    try {
       parsed = JSON.parse(text);
     } catch (err) {
-      return reject('unparsable', 'unparsable', 400, `body is not JSON: ${(err as Error).message}`);
+      return reject('unparsable', 'unparsable', 400, `body is not JSON: ${(err as Error).message}`, 'all');
     }
     const members = topLevelMembers(text);
     if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed) || !members) {
-      return reject('unparsable', 'unparsable', 400, 'body is JSON but not an object');
+      return reject('unparsable', 'unparsable', 400, 'body is JSON but not an object', 'all');
     }
 
     const normalized = provider.normalize(parsed as Record<string, unknown>, members, req.headers, body, source.settings);
@@ -197,6 +289,9 @@ export class Ingestor {
   async #store(write: IngestWrite): Promise<IngestWriteResult | null> {
     try {
       const result = await this.#writer.submit(write);
+      if (write.request.tenant_id && result.storedBytes !== undefined) {
+        this.#storageBudget.observe(write.request.tenant_id, result.storedBytes);
+      }
       this.#deps.onStored?.({ request: write.request, result });
       return result;
     } catch (err) {

@@ -9,7 +9,7 @@ import {
   webUi,
 } from '@hookline/api';
 import type { Config } from '@hookline/config';
-import { hideIngestKey, SecretBox } from '@hookline/core';
+import { hashIngestKey, hideIngestKey, SecretBox } from '@hookline/core';
 import { type DatabaseHandle, openDatabase, sealPlaintextIngestKeys } from '@hookline/db';
 import { type DeliveryQueue, openNotifier, openQueue } from '@hookline/queue';
 import { Ingestor, ingestRoutes } from '@hookline/relay';
@@ -102,6 +102,10 @@ export async function startHookline(config: Config, roles: ReadonlySet<Role>): P
       maxBodyBytes: config.maxBodyBytes,
       maxConcurrentCommits: database.kind === 'pglite' ? 1 : 8,
       maxBatch: config.ingestBatchSize,
+      rejectedBodyExcerptBytes: config.rejectedBodyExcerptBytes,
+      unknownKeyRateLimit: config.unknownKeyRateLimit,
+      storageBudgetBytes: config.tenantStorageBudgetBytes,
+      maxJsonDepth: config.maxJsonDepth,
       onStored: ({ request }) => {
         if (request.tenant_id) notifier.publish(request.tenant_id);
       },
@@ -109,10 +113,12 @@ export async function startHookline(config: Config, roles: ReadonlySet<Role>): P
     await app.register(ingestRoutes, {
       ingestor,
       maxBodyBytes: config.maxBodyBytes,
+      rejectedBodyExcerptBytes: config.rejectedBodyExcerptBytes,
       limit: (scope) =>
         limitRequests(scope, {
           max: config.ingestRateLimit,
-          key: (r) => `src:${(r.params as { source_key?: string }).source_key}`,
+          // By hash: the counters' names in Redis must not hand out the ingest keys.
+          key: (r) => `src:${hashIngestKey((r.params as { source_key?: string }).source_key ?? '')}`,
           redis: limiterRedis,
           nameSpace: `${nameSpace}in:`,
         }),
@@ -127,6 +133,7 @@ export async function startHookline(config: Config, roles: ReadonlySet<Role>): P
       publicUrl: config.publicUrl,
       allowPrivateDestinations: config.allowPrivateDestinations,
       rateLimit: { perMinute: config.apiRateLimit, redis: limiterRedis, nameSpace },
+      storageBudgetBytes: config.tenantStorageBudgetBytes,
       stream: { heartbeatMs: config.streamHeartbeatMs, pollMs: 2_000 },
     });
     await app.register(webUi, { distDir: WEB_DIST });

@@ -14,6 +14,13 @@ export interface IngestWriteResult {
   eventId: string | null;
   duplicate: boolean;
   deliveries: { id: string; runAt: Date }[];
+  /** With `readUsage`: the bytes the write's tenant stores (as of this batch's events; its request rows follow). */
+  storedBytes?: number | undefined;
+}
+
+export interface IngestBatchOptions {
+  /** Read each tenant's stored bytes back (for the storage budget), folded into the requests insert. */
+  readUsage?: boolean;
 }
 
 /**
@@ -22,7 +29,11 @@ export interface IngestWriteResult {
  * Deduplication is the unique (source_id, provider_event_id) index: ON CONFLICT DO NOTHING
  * lets simultaneous copies race, in one batch or across transactions, and exactly one wins.
  */
-export async function storeIngestBatch(db: Db, writes: readonly IngestWrite[]): Promise<IngestWriteResult[]> {
+export async function storeIngestBatch(
+  db: Db,
+  writes: readonly IngestWrite[],
+  options: IngestBatchOptions = {},
+): Promise<IngestWriteResult[]> {
   return db.transaction().execute(async (trx) => {
     const events = writes.flatMap((w) => (w.event ? [w.event] : []));
     const inserted = new Set<string>();
@@ -84,7 +95,25 @@ export async function storeIngestBatch(db: Db, writes: readonly IngestWrite[]): 
       const result = results[i] as IngestWriteResult;
       return { ...w.request, outcome: result.duplicate ? 'duplicate' : w.request.outcome, event_id: result.eventId };
     });
-    await trx.insertInto('requests').values(requests).execute();
+    const tenantIds = [...new Set(requests.flatMap((r) => (r.tenant_id ? [r.tenant_id] : [])))];
+    if (options.readUsage && tenantIds.length > 0) {
+      // One statement: the insert runs as a CTE and the usage is read beside it (no extra
+      // round trip). The usage triggers keep tenant_usage; this reads what earlier
+      // statements of this transaction (the events) already added.
+      const usage = await trx
+        .with('stored', (qb) => qb.insertInto('requests').values(requests))
+        .selectFrom('tenant_usage')
+        .select(['tenant_id', (eb) => eb.fn.sum<string | number>('stored_bytes').as('bytes')])
+        .where('tenant_id', 'in', tenantIds)
+        .groupBy('tenant_id')
+        .execute();
+      const bytes = new Map(usage.map((u) => [u.tenant_id, Number(u.bytes)]));
+      for (const [i, r] of requests.entries()) {
+        if (r.tenant_id) (results[i] as IngestWriteResult).storedBytes = bytes.get(r.tenant_id) ?? 0;
+      }
+    } else {
+      await trx.insertInto('requests').values(requests).execute();
+    }
     // Announce each tenant-owned request, and each new event, on the live stream.
     const entries = [
       ...requests.flatMap((r) =>
