@@ -89,6 +89,54 @@ describe('the live stream', () => {
     }
   });
 
+  it('refuses a Last-Event-ID out of range or ahead of anything it handed out, with the error body, before streaming', async () => {
+    const storage = await backendEnv();
+    const hookline = await startHooklineProcess({ env: storage.env });
+    try {
+      const { api, apiKey } = await signUp(hookline.url);
+      const source = await createMuxSource(api);
+      const auth = { authorization: `Bearer ${apiKey}` };
+      const live = await openStream(`${hookline.url}/v1/stream?kinds=event`, auth);
+      await send(source.ingest_url);
+      await live.waitFor(1);
+      const handedOut = live.lastId as string;
+      await live.close();
+      const [xid, seq] = handedOut.split('-').map(BigInt) as [bigint, bigint];
+
+      /** The answer's status and, unless it is the stream itself, its body. */
+      const connect = async (query: string, headers: Record<string, string> = {}) => {
+        const res = await fetch(`${hookline.url}/v1/stream${query}`, { headers: { ...auth, ...headers } });
+        if (res.status === 200) {
+          await res.body?.cancel();
+          return { status: 200, body: null };
+        }
+        return { status: res.status, body: await res.json() };
+      };
+      const refused = { error: { code: 'invalid_request', message: expect.stringContaining('Last-Event-ID') } };
+      const outOfRange = [
+        '99999999999999999999-1', // past xid8
+        '18446744073709551616-1', // 2^64
+        '1-9223372036854775808', // 2^63: past bigint
+      ];
+      const ahead = [
+        '18446744073709551615-1', // the largest xid8
+        `${xid + 1_000_000n}-${seq}`, // a transaction not yet begun
+        `${xid}-${seq + 1_000_000n}`, // a sequence number not yet issued
+      ];
+      for (const cursor of [...outOfRange, ...ahead]) {
+        expect(await connect('', { 'last-event-id': cursor }), cursor).toEqual({ status: 400, body: refused });
+        expect(await connect(`?last_event_id=${cursor}`), cursor).toEqual({ status: 400, body: refused });
+      }
+      // What it did hand out, and the very start, are still taken.
+      for (const cursor of [handedOut, '0-0']) {
+        expect((await connect('', { 'last-event-id': cursor })).status, cursor).toBe(200);
+      }
+    } finally {
+      await hookline.stop();
+      await storage.cleanup();
+    }
+  });
+
   it('keeps streams open with heartbeats', async () => {
     const storage = await backendEnv();
     const hookline = await startHooklineProcess({ env: { ...storage.env, HOOKLINE_STREAM_HEARTBEAT: '200ms' } });

@@ -14,10 +14,11 @@ import {
   redeliverEvents,
 } from '@hookline/db';
 import { type DeliveryQueue, enqueueOrLeaveToSweeper } from '@hookline/queue';
-import { type Static, Type } from '@sinclair/typebox';
-import type { FastifyBaseLogger } from 'fastify';
+import { Type } from '@sinclair/typebox';
+import type { FastifyBaseLogger, FastifyReply } from 'fastify';
 import type { ApiDeps } from '../deps.ts';
 import { badRequest, notFound } from '../errors.ts';
+import { eventJson, MAX_EVENT_DEPTH } from '../event-json.ts';
 import { ErrorBody, IdParams, ListQuery, Timestamp } from '../schemas.ts';
 
 type DeliveryRow = Awaited<ReturnType<typeof listDeliveriesForEvents>>[number];
@@ -52,15 +53,18 @@ function deliveryView(d: DeliveryRow) {
   };
 }
 
-async function withStatus(db: Db, rows: Pick<EventRow, 'id' | 'payload'>[]) {
+/** Each event as JSON text with its status (see eventJson: one unshowable event cannot fail the page). */
+async function withStatus(db: Db, rows: Pick<EventRow, 'id' | 'payload'>[]): Promise<string[]> {
   const deliveries = await listDeliveriesForEvents(
     db,
     rows.map((r) => r.id),
   );
-  return rows.map((row) => ({
-    ...(JSON.parse(row.payload) as Normalized),
-    status: eventStatus(deliveries.filter((d) => d.event_id === row.id)),
-  }));
+  return rows.map((row) => eventJson(row, { status: eventStatus(deliveries.filter((d) => d.event_id === row.id)) }));
+}
+
+/** Sends JSON text built by hand as it is (fastify passes a string with a JSON type through). */
+function sendJson(reply: FastifyReply, text: string) {
+  return reply.type('application/json; charset=utf-8').send(text);
 }
 
 function parseInstant(name: string, value: string | undefined): Date | undefined {
@@ -117,7 +121,22 @@ export const EventView = Type.Object(
       Type.Null(),
     ]),
     provider_event: Type.Object({ id: Type.String(), type: Type.String() }),
-    data: Type.Unknown({ description: "The provider's data object, unchanged" }),
+    data: Type.Unknown({ description: "The provider's data object, unchanged; null when `data_omitted` is present" }),
+    data_omitted: Type.Optional(
+      Type.Object(
+        {
+          reason: Type.Union([Type.Literal('too_deep'), Type.Literal('unreadable')]),
+          message: Type.String(),
+        },
+        {
+          description:
+            'Present only when the event cannot be shown, so that it does not fail the list, detail or stream around it; `data` is then null. ' +
+            `\`too_deep\`: data nests deeper than ${MAX_EVENT_DEPTH - 1} levels (the raw body is in the detail's \`request\`). ` +
+            '`unreadable`: the stored event is not a JSON object; only `id` is certain. ' +
+            'Deliveries to destinations are unaffected.',
+        },
+      ),
+    ),
     status: Type.Union([Type.Literal('delivered'), Type.Literal('pending'), Type.Literal('failed'), Type.Literal('no_destinations')]),
   },
   { additionalProperties: true },
@@ -140,7 +159,6 @@ const RawRequest = Type.Object({
   body_encoding: Type.Union([Type.Literal('utf8'), Type.Literal('base64')]),
   remote_ip: Type.Union([Type.String(), Type.Null()]),
 });
-type Normalized = Omit<Static<typeof EventView>, 'status'>;
 
 const EventDetail = Type.Intersect([
   EventView,
@@ -182,10 +200,11 @@ export const eventRoutes: FastifyPluginAsyncTypebox<ApiDeps> = async (app, deps)
         response: { 200: Type.Object({ data: Type.Array(EventView), next_cursor: Type.Union([Type.String(), Type.Null()]) }) },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const q = request.query;
       const page = await listEvents(deps.db, request.tenantId, { limit: q.limit ?? 20, cursor: q.cursor, search: q.q, ...toFilter(q) });
-      return { data: await withStatus(deps.db, page.data), next_cursor: page.next_cursor };
+      const data = await withStatus(deps.db, page.data);
+      return sendJson(reply, `{"data":[${data.join(',')}],"next_cursor":${JSON.stringify(page.next_cursor)}}`);
     },
   );
 
@@ -249,7 +268,7 @@ export const eventRoutes: FastifyPluginAsyncTypebox<ApiDeps> = async (app, deps)
         response: { 200: EventDetail, 404: ErrorBody },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const { id } = request.params;
       const event = isId('event', id) ? await getEvent(deps.db, request.tenantId, id) : undefined;
       if (!event) throw notFound('event');
@@ -261,8 +280,7 @@ export const eventRoutes: FastifyPluginAsyncTypebox<ApiDeps> = async (app, deps)
         deps.db,
         deliveries.map((d) => d.id),
       );
-      return {
-        ...(JSON.parse(event.payload) as Normalized),
+      const detail = {
         status: eventStatus(deliveries),
         request: raw ? rawRequestView(raw) : null,
         deliveries: deliveries.map((d) => ({
@@ -279,6 +297,7 @@ export const eventRoutes: FastifyPluginAsyncTypebox<ApiDeps> = async (app, deps)
             })),
         })),
       };
+      return sendJson(reply, eventJson(event, detail));
     },
   );
 };

@@ -1,22 +1,23 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { isId } from '@hookline/core';
 import {
+  couldHaveHandedOut,
   currentCursor,
   type Db,
-  decodeCursor,
-  encodeCursor,
   getSource,
   listAttemptsByIds,
   listEventsByIds,
   listRequestsByIds,
   readStream,
-  type StreamCursor,
+  StreamCursor,
   type StreamEntry,
   type StreamKind,
 } from '@hookline/db';
 import { Type } from '@sinclair/typebox';
+import type { FastifyBaseLogger } from 'fastify';
 import type { ApiDeps } from '../deps.ts';
 import { badRequest, notFound } from '../errors.ts';
+import { eventJson } from '../event-json.ts';
 import { ErrorBody } from '../schemas.ts';
 import { EventView } from './events.ts';
 import { RequestView } from './requests.ts';
@@ -46,22 +47,43 @@ const StreamMessage = Type.Union([
 ]);
 const BATCH = 500;
 
-/** Renders stream entries as the same objects the list endpoints return. */
-async function render(db: Db, tenantId: string, entries: StreamEntry[]) {
+/**
+ * Renders stream entries as JSON text, the same objects the list endpoints return. Each is
+ * rendered on its own: an event that cannot be shown comes out as its `data_omitted` form
+ * (see eventJson), and a row that fails to render is left out, so one entry can never stop
+ * the stream at its position and have it re-read the same batch forever.
+ */
+async function render(db: Db, tenantId: string, entries: StreamEntry[], log: FastifyBaseLogger) {
   const ids = (kind: StreamKind) => entries.filter((e) => e.kind === kind).map((e) => e.ref_id);
   const [requests, events, attempts] = await Promise.all([
     listRequestsByIds(db, tenantId, ids('request')),
     listEventsByIds(db, tenantId, ids('event')),
     listAttemptsByIds(db, tenantId, ids('attempt')),
   ]);
-  const byId = new Map<string, unknown>();
-  for (const r of requests) byId.set(r.id, { ...r, received_at: r.received_at.toISOString() });
-  for (const e of events) byId.set(e.id, JSON.parse(e.payload));
+  const byId = new Map<string, () => string>();
+  for (const r of requests) byId.set(r.id, () => JSON.stringify({ ...r, received_at: r.received_at.toISOString() }));
+  for (const e of events) byId.set(e.id, () => eventJson(e));
   for (const a of attempts) {
-    byId.set(a.id, { ...a, created_at: a.created_at.toISOString(), next_attempt_at: a.next_attempt_at?.toISOString() ?? null });
+    byId.set(a.id, () =>
+      JSON.stringify({ ...a, created_at: a.created_at.toISOString(), next_attempt_at: a.next_attempt_at?.toISOString() ?? null }),
+    );
   }
-  // An entry whose row is gone (pruned, or its source deleted) is skipped, not sent empty.
-  return entries.flatMap((e) => (byId.has(e.ref_id) ? [{ entry: e, data: byId.get(e.ref_id) }] : []));
+  return entries.map((entry) => {
+    const json = byId.get(entry.ref_id);
+    // An entry whose row is gone (pruned, or its source deleted) is passed over, not sent empty.
+    if (!json) return { entry, json: null };
+    try {
+      return { entry, json: json() };
+    } catch (err) {
+      log.error({ err, kind: entry.kind, id: entry.ref_id }, 'stream entry could not be rendered; passed over');
+      return { entry, json: null };
+    }
+  });
+}
+
+/** One SSE message. JSON text may hold line breaks (a provider's pretty-printed data): one `data:` line each. */
+function sseMessage(entry: StreamEntry, json: string): string {
+  return `id: ${entry.cursor.encode()}\nevent: ${entry.kind}\ndata: ${json.split(/\r\n|\r|\n/).join('\ndata: ')}\n\n`;
 }
 
 export const streamRoutes: FastifyPluginAsyncTypebox<ApiDeps> = async (app, deps) => {
@@ -77,7 +99,8 @@ export const streamRoutes: FastifyPluginAsyncTypebox<ApiDeps> = async (app, deps
         summary: 'Server-Sent Events: requests, events and attempts as they happen',
         description:
           'Each message has `id:` (a cursor), `event:` (request, event or attempt) and `data:` (JSON, as the list endpoints return it). ' +
-          'Reconnect with `Last-Event-ID` (or `?last_event_id=`) to resume with nothing skipped or repeated. Without one, the stream starts from now.',
+          'Reconnect with `Last-Event-ID` (or `?last_event_id=`) to resume with nothing skipped or repeated; a value that is not a cursor the stream handed out is answered 400. ' +
+          'Without one, the stream starts from now. An event that cannot be shown is sent once with `data: null` and `data_omitted` (see the event schema).',
         querystring: Type.Object({
           source_id: Type.Optional(Type.String({ maxLength: 64 })),
           kinds: Type.Optional(Type.String({ maxLength: 40, description: 'Comma-separated: request,event,attempt (default all)' })),
@@ -100,9 +123,13 @@ export const streamRoutes: FastifyPluginAsyncTypebox<ApiDeps> = async (app, deps
       const kinds = kindList ? (kindList.split(',').map((k) => k.trim()) as StreamKind[]) : KINDS;
       if (kinds.some((k) => !KINDS.includes(k))) throw badRequest('kinds must be a comma-separated list of request, event, attempt');
       const resumeFrom = (request.headers['last-event-id'] as string | undefined) ?? request.query.last_event_id;
-      let cursor: StreamCursor | null = decodeCursor(resumeFrom);
-      if (resumeFrom && !cursor) throw badRequest('Last-Event-ID is not a cursor this stream handed out');
-      cursor ??= await currentCursor(deps.db, tenantId);
+      const resumed = resumeFrom ? StreamCursor.parse(resumeFrom) : null;
+      // A cursor past anything handed out would skip whatever is written until the server
+      // caught up with it: refused, like one that is not a cursor at all.
+      if (resumeFrom && !(resumed && (await couldHaveHandedOut(deps.db, resumed)))) {
+        throw badRequest('Last-Event-ID is not a cursor this stream handed out; connect without it to start from now');
+      }
+      let cursor = resumed ?? (await currentCursor(deps.db, tenantId));
 
       reply.hijack();
       const res = reply.raw;
@@ -115,7 +142,7 @@ export const streamRoutes: FastifyPluginAsyncTypebox<ApiDeps> = async (app, deps
       // The starting position goes out at once as an id with no data (clients record it
       // without dispatching anything), so a client that drops before the first entry can
       // still resume from where it connected.
-      res.write(`retry: 2000\nid: ${encodeCursor(cursor)}\n: connected\n\n`);
+      res.write(`retry: 2000\nid: ${cursor.encode()}\n: connected\n\n`);
 
       let closed = false;
       let pumping = false;
@@ -130,12 +157,12 @@ export const streamRoutes: FastifyPluginAsyncTypebox<ApiDeps> = async (app, deps
         try {
           do {
             again = false;
-            const entries = await readStream(deps.db, tenantId, cursor as StreamCursor, { sourceId, kinds, limit: BATCH });
+            const entries = await readStream(deps.db, tenantId, cursor, { sourceId, kinds, limit: BATCH });
             if (entries.length === 0) break;
-            for (const { entry, data } of await render(deps.db, tenantId, entries)) {
-              res.write(`id: ${encodeCursor(entry)}\nevent: ${entry.kind}\ndata: ${JSON.stringify(data)}\n\n`);
+            for (const { entry, json } of await render(deps.db, tenantId, entries, request.log)) {
+              if (json !== null) res.write(sseMessage(entry, json));
+              cursor = entry.cursor;
             }
-            cursor = entries.at(-1) as StreamEntry;
             if (entries.length === BATCH) again = true;
           } while (again && !closed);
         } catch (err) {
