@@ -191,6 +191,9 @@ async function listenCommand(args: string[], io: CliIO): Promise<number> {
             : `${status.reconnected ? 'Reconnected' : 'Connected'} to ${apiUrl}; waiting for events\n`,
         );
         break;
+      case 'skipped':
+        io.stderr.write(`Skipped ${status.event.id} (${status.event.type}), not forwarded: ${status.reason}\n`);
+        break;
       case 'disconnected':
         io.stderr.write(
           connected

@@ -89,6 +89,11 @@ export type ListenStatus =
       resumeFrom: string | null;
     }
   | { type: 'connected'; resumeFrom: string | null; reconnected: boolean }
+  /**
+   * An event Hookline cannot show (its `data` nests too deep, say: the stream sends it with
+   * `data: null` and `data_omitted`), passed over rather than forwarded without its data.
+   */
+  | { type: 'skipped'; event: HooklineEvent; reason: string }
   | { type: 'disconnected'; error: string; retryInMs: number };
 
 export interface ListenSummary {
@@ -290,7 +295,9 @@ export async function listen(options: ListenOptions): Promise<ListenSummary> {
             const { message } = item;
             if (message.event === 'event') {
               const event = parseEvent(message.data);
-              if (event) await forward(message.data, event);
+              const omitted = event && dataOmitted(event);
+              if (omitted) onStatus({ type: 'skipped', event, reason: omitted });
+              else if (event) await forward(message.data, event);
             }
             if (message.id !== undefined) await saveCursor(message.id);
           }
@@ -367,6 +374,13 @@ function parseEvent(data: string): HooklineEvent | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** Why the stream left this event's data out (`data_omitted.message`), or undefined when it is whole. */
+function dataOmitted(event: HooklineEvent): string | undefined {
+  const omitted = (event as { data_omitted?: { message?: unknown } | null }).data_omitted;
+  if (omitted === undefined || omitted === null) return undefined;
+  return typeof omitted.message === 'string' ? omitted.message : 'Hookline cannot show its data';
 }
 
 async function errorMessage(res: Response): Promise<string> {

@@ -427,6 +427,37 @@ describe('listen, against a scripted stream', () => {
   });
 });
 
+describe('listen, an event Hookline cannot show', () => {
+  it('passes it over with a skipped status instead of forwarding it without its data, and saves the position past it', async () => {
+    const event = (n: number, extra = '') =>
+      `{"id":"evt_${n}","type":"video.asset.ready","provider":"mux","source_id":"src_1","data":${extra ? 'null' : '{"n":1}'}${extra}}`;
+    const omitted = ',"data_omitted":{"reason":"too_deep","message":"data nests deeper than 1000 levels"}';
+    const server = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.write(`id: 9-1\nevent: event\ndata: ${event(1)}\n\n`);
+      res.write(`id: 9-2\nevent: event\ndata: ${event(2, omitted)}\n\n`);
+      res.write(`id: 9-3\nevent: event\ndata: ${event(3)}\n\n`);
+    });
+    const receiver = await startReceiver();
+    const url = await listenOn(server);
+    const file = stateFile();
+    const listener = startListener({ apiKey: 'k', source: 'src_1', apiUrl: url, forwardTo: receiver.url, stateFile: file });
+    try {
+      await receiver.waitFor(2);
+      await eventually(async () => JSON.parse(readFileSync(file, 'utf8')).sources.src_1.cursor === '9-3', 10_000, 20);
+    } finally {
+      await listener.stop();
+      server.closeAllConnections();
+      server.close();
+      await receiver.close();
+    }
+    expect(receiver.received.map((r) => r.body)).toEqual([event(1), event(3)]);
+    expect(listener.statuses.filter((s) => s.type === 'skipped')).toEqual([
+      { type: 'skipped', event: expect.objectContaining({ id: 'evt_2' }), reason: 'data nests deeper than 1000 levels' },
+    ]);
+  });
+});
+
 describe('SseParser', () => {
   const all = (chunks: string[]) => {
     const parser = new SseParser();

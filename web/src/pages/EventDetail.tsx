@@ -273,6 +273,9 @@ export function EventDetailPage({ id }: { id: string }) {
               <CopyButton text={JSON.stringify(normalized, null, 2)} label="Copy JSON" />
             </div>
             <p class="muted small">The body every destination receives. `data` is the provider's object, unchanged.</p>
+            {detail.data_omitted && (
+              <Notice tone="warn">Its data cannot be shown here ({detail.data_omitted.message}). Deliveries are not affected.</Notice>
+            )}
             <JsonBlock value={normalized} />
           </section>
         )}
