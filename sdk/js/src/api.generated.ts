@@ -80,7 +80,7 @@ export interface paths {
         put?: never;
         /**
          * Receive a webhook from a provider
-         * @description Providers POST here. The body is kept byte for byte and verified with the source's provider scheme. 200 {id, duplicate} once stored; 401 verification failed; 404 unknown source; 400 unparsable; 413 too large; 429 rate limited; 503 storage unavailable.
+         * @description Providers POST here. The body is kept byte for byte and verified with the source's provider scheme. 200 {id, duplicate} once stored; 401 verification failed; 404 unknown source; 400 unparsable or too_deep; 413 too large; 429 rate limited; 507 storage_budget_exceeded; 503 storage unavailable.
          */
         post: {
             parameters: {
@@ -1199,7 +1199,7 @@ export interface paths {
                                 };
                                 /** @description The provider's data object, unchanged; null when `data_omitted` is present */
                                 data: unknown;
-                                /** @description Present only when the event cannot be shown, so that it does not fail the list, detail or stream around it; `data` is then null. `too_deep`: data nests deeper than 511 levels (the raw body is in the detail's `request`). `unreadable`: the stored event is not a JSON object; only `id` is certain. Deliveries to destinations are unaffected. */
+                                /** @description Present only when the event cannot be shown, so that it does not fail the list, detail or stream around it; `data` is then null. `too_deep`: data nests deeper than 1000 levels (the raw body is in the detail's `request`). `unreadable`: the stored event is not a JSON object; only `id` is certain. Deliveries to destinations are unaffected. */
                                 data_omitted?: {
                                     reason: "too_deep" | "unreadable";
                                     message: string;
@@ -1387,7 +1387,7 @@ export interface paths {
                             };
                             /** @description The provider's data object, unchanged; null when `data_omitted` is present */
                             data: unknown;
-                            /** @description Present only when the event cannot be shown, so that it does not fail the list, detail or stream around it; `data` is then null. `too_deep`: data nests deeper than 511 levels (the raw body is in the detail's `request`). `unreadable`: the stored event is not a JSON object; only `id` is certain. Deliveries to destinations are unaffected. */
+                            /** @description Present only when the event cannot be shown, so that it does not fail the list, detail or stream around it; `data` is then null. `too_deep`: data nests deeper than 1000 levels (the raw body is in the detail's `request`). `unreadable`: the stored event is not a JSON object; only `id` is certain. Deliveries to destinations are unaffected. */
                             data_omitted?: {
                                 reason: "too_deep" | "unreadable";
                                 message: string;
@@ -1516,6 +1516,105 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/requests/rate-limited": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Ingest requests answered 429 (rate limited), counted per source and minute
+         * @description Rate-limited requests are not stored one by one (a flood would fill the disk): each is counted here. Newest minute first.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    limit?: number;
+                    cursor?: string;
+                    source_id?: string;
+                    since?: string;
+                    until?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            data: {
+                                source_id: string;
+                                /** Format: date-time */
+                                minute: string;
+                                /** @description Requests to this source answered 429 in this minute */
+                                count: number;
+                            }[];
+                            next_cursor: string | null;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/usage": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Bytes this account stores, and its storage budget */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Bytes stored: request bodies and headers, event payloads */
+                            stored_bytes: number;
+                            /** @description HOOKLINE_TENANT_STORAGE_BUDGET; null when there is none */
+                            budget_bytes: number | null;
+                            /** @description At 80 % of the budget or more */
+                            near_budget: boolean;
+                            /** @description At the budget or more: ingest answers 507 storage_budget_exceeded */
+                            over_budget: boolean;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/stream": {
         parameters: {
             query?: never;
@@ -1596,6 +1695,11 @@ export interface paths {
                                 };
                                 /** @description The provider's data object, unchanged; null when `data_omitted` is present */
                                 data: unknown;
+                                /** @description Present only when the event cannot be shown, so that it does not fail the list, detail or stream around it; `data` is then null. `too_deep`: data nests deeper than 1000 levels (the raw body is in the detail's `request`). `unreadable`: the stored event is not a JSON object; only `id` is certain. Deliveries to destinations are unaffected. */
+                                data_omitted?: {
+                                    reason: "too_deep" | "unreadable";
+                                    message: string;
+                                };
                             } & {
                                 [key: string]: unknown;
                             };
@@ -1671,8 +1775,3 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export type operations = Record<string, never>;
-                                /** @description Present only when the event cannot be shown, so that it does not fail the list, detail or stream around it; `data` is then null. `too_deep`: data nests deeper than 511 levels (the raw body is in the detail's `request`). `unreadable`: the stored event is not a JSON object; only `id` is certain. Deliveries to destinations are unaffected. */
-                                data_omitted?: {
-                                    reason: "too_deep" | "unreadable";
-                                    message: string;
-                                };
