@@ -30,11 +30,14 @@ export async function startRedisServer() {
     throw new Error(`redis-server did not start on port ${port}`);
   };
   const stop = async () => {
-    if (!child || child.exitCode !== null) return;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return; // never started, or already stopped
     const exited = new Promise((r) => child?.once('exit', r));
     child.kill('SIGKILL');
     await exited;
   };
+  /** SIGSTOP: the server keeps its connections but answers nothing, as a hung Redis does. */
+  const pause = () => child?.kill('SIGSTOP');
+  const resume = () => child?.kill('SIGCONT');
   await start();
-  return { url: `redis://127.0.0.1:${port}`, port, start, stop };
+  return { url: `redis://127.0.0.1:${port}`, port, start, stop, pause, resume };
 }

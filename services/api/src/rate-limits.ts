@@ -3,13 +3,14 @@ import rateLimit from '@fastify/rate-limit';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Redis } from 'ioredis';
 import { ApiError } from './errors.ts';
+import { failoverStore } from './failover-store.ts';
 
 export interface RateLimitOptions {
   /** Requests per minute. */
   max: number;
   /** What one budget belongs to (an API key, a source, an address). */
   key: (request: FastifyRequest) => string;
-  /** Shared counters across processes in scale mode; per process otherwise. */
+  /** Shared counters across processes in scale mode (per process while Redis is unreachable); per process otherwise. */
   redis?: Redis | undefined;
   nameSpace: string;
 }
@@ -27,7 +28,18 @@ export async function limitRequests(app: FastifyInstance, options: RateLimitOpti
     timeWindow: 60_000,
     keyGenerator: options.key,
     nameSpace: options.nameSpace,
-    ...(options.redis ? { redis: options.redis, skipOnError: true } : {}),
+    // Never skipOnError: limits stay in force through a Redis outage, counted per process.
+    ...(options.redis
+      ? {
+          store: failoverStore({
+            redis: options.redis,
+            nameSpace: options.nameSpace,
+            onFallback: (err) =>
+              app.log.warn({ err: err.message, nameSpace: options.nameSpace }, 'rate limits: Redis unreachable, counting in this process'),
+            onRecover: () => app.log.info({ nameSpace: options.nameSpace }, 'rate limits: counting in Redis again'),
+          }),
+        }
+      : {}),
     errorResponseBuilder: (_request, context) =>
       new ApiError(429, 'rate_limited', `rate limit of ${context.max} requests per minute reached; retry in ${context.after}`),
   });

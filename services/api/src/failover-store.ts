@@ -1,0 +1,149 @@
+import { createRequire } from 'node:module';
+import type { FastifyRateLimitOptions, FastifyRateLimitStore, FastifyRateLimitStoreCtor } from '@fastify/rate-limit';
+import type { Redis } from 'ioredis';
+
+// @fastify/rate-limit's own stores, so counting works exactly as with its built-in options.
+// They are CommonJS files without type declarations of their own.
+type Counts = { current: number; ttl: number };
+type Callback = (error: Error | null, result?: Counts) => void;
+interface Store extends FastifyRateLimitStore {
+  read(key: string, callback: Callback, timeWindow: number, max: number): void;
+  child(routeOptions: unknown): Store;
+}
+const require = createRequire(import.meta.url);
+const LocalStore: new (
+  continueExceeding: boolean,
+  exponentialBackoff: boolean,
+) => Store = require('@fastify/rate-limit/store/LocalStore.js');
+const RedisStore: new (continueExceeding: boolean, exponentialBackoff: boolean, redis: Redis, key: string) => Store =
+  require('@fastify/rate-limit/store/RedisStore.js');
+
+export interface FailoverOptions {
+  redis: Redis;
+  /** Prefix of the Redis keys. */
+  nameSpace: string;
+  /** A Redis call slower than this counts as a failure (a hung or unreachable server). */
+  timeoutMs?: number;
+  /** After a failure, how long requests count in this process before Redis is tried again. */
+  retryMs?: number;
+  onFallback?: (err: Error) => void;
+  onRecover?: () => void;
+}
+
+/**
+ * Whether Redis is worth asking. Shared by a store and its children. After a failure only
+ * one request at a time probes Redis (once `retryMs` has passed), so an outage costs at
+ * most one slow request per interval, not one per request.
+ */
+class RedisHealth {
+  #down = false;
+  #retryAt = 0;
+  #probing = false;
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly options: FailoverOptions,
+  ) {}
+
+  /** True when this call should go to Redis; the caller then reports how it went. */
+  take(): boolean {
+    // A client that is not connected would fail at once (no offline queue): skip the call.
+    if (this.redis.status !== 'ready') {
+      this.failed(new Error(`Redis connection is ${this.redis.status}`));
+      return false;
+    }
+    if (!this.#down) return true;
+    if (this.#probing || Date.now() < this.#retryAt) return false;
+    this.#probing = true;
+    return true;
+  }
+
+  succeeded(): void {
+    this.#probing = false;
+    if (!this.#down) return;
+    this.#down = false;
+    this.options.onRecover?.();
+  }
+
+  failed(err: Error): void {
+    this.#probing = false;
+    this.#retryAt = Date.now() + (this.options.retryMs ?? 1_000);
+    if (this.#down) return;
+    this.#down = true;
+    this.options.onFallback?.(err);
+  }
+}
+
+/**
+ * A rate-limit store that stays in force when Redis is not: it counts in Redis (one budget
+ * shared by every process) while Redis answers, and in this process (a budget per process)
+ * when a Redis call fails or takes longer than `timeoutMs`, going back to Redis once it
+ * answers again. `skipOnError` would instead let every request through during an outage,
+ * login guessing included.
+ */
+class FailoverStore implements Store {
+  constructor(
+    private readonly redis: Store,
+    private readonly local: Store,
+    private readonly health: RedisHealth,
+    private readonly timeoutMs: number,
+  ) {}
+
+  incr(key: string, callback: Callback, timeWindow: number, max: number): void {
+    this.#call('incr', key, callback, timeWindow, max);
+  }
+
+  read(key: string, callback: Callback, timeWindow: number, max: number): void {
+    this.#call('read', key, callback, timeWindow, max);
+  }
+
+  child(routeOptions: unknown): Store {
+    return new FailoverStore(this.redis.child(routeOptions), this.local.child(routeOptions), this.health, this.timeoutMs);
+  }
+
+  #call(method: 'incr' | 'read', key: string, callback: Callback, timeWindow: number, max: number): void {
+    if (!this.health.take()) {
+      this.local[method](key, callback, timeWindow, max);
+      return;
+    }
+    let settled = false;
+    const fallBack = (err: Error) => {
+      settled = true;
+      this.health.failed(err);
+      this.local[method](key, callback, timeWindow, max);
+    };
+    const timer = setTimeout(() => fallBack(new Error(`no answer from Redis in ${this.timeoutMs} ms`)), this.timeoutMs);
+    this.redis[method](
+      key,
+      (err, result) => {
+        if (settled) return; // timed out: already counted locally
+        clearTimeout(timer);
+        if (err || !result) return fallBack(err ?? new Error('empty answer from Redis'));
+        settled = true;
+        this.health.succeeded();
+        callback(null, result);
+      },
+      timeWindow,
+      max,
+    );
+  }
+}
+
+/** The `store` option of @fastify/rate-limit for a Redis with an in-process fallback. */
+export function failoverStore(options: FailoverOptions): FastifyRateLimitStoreCtor {
+  const health = new RedisHealth(options.redis, options);
+  const timeoutMs = options.timeoutMs ?? 250;
+  return class extends FailoverStore {
+    // The plugin constructs its store with its resolved options.
+    constructor(params: FastifyRateLimitOptions & { continueExceeding?: boolean; exponentialBackoff?: boolean }) {
+      const continueExceeding = params.continueExceeding ?? false;
+      const exponentialBackoff = params.exponentialBackoff ?? false;
+      super(
+        new RedisStore(continueExceeding, exponentialBackoff, options.redis, options.nameSpace),
+        new LocalStore(continueExceeding, exponentialBackoff),
+        health,
+        timeoutMs,
+      );
+    }
+  };
+}
