@@ -1,5 +1,6 @@
 export * from './database.ts';
 export * from './migrate.ts';
+export * from './repositories/accounts.ts';
 export * from './repositories/api-keys.ts';
 export * from './repositories/deliveries.ts';
 export * from './repositories/destinations.ts';

@@ -5,6 +5,7 @@ import * as testEvents from './migrations/2026_11_23_0003_test_events.ts';
 import * as sourcesAwaitingSecret from './migrations/2026_11_23_0004_sources_awaiting_secret.ts';
 import * as ingestLimits from './migrations/2026_12_01_0001_ingest_limits.ts';
 import * as ingestKeyHash from './migrations/2026_12_01_0002_ingest_key_hash.ts';
+import * as accounts from './migrations/2026_12_01_0003_accounts.ts';
 
 /** Migrations are listed here, in order, so bundling and tsx both find them without fs globbing. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -14,6 +15,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '2026_11_23_0004_sources_awaiting_secret': sourcesAwaitingSecret,
   '2026_12_01_0001_ingest_limits': ingestLimits,
   '2026_12_01_0002_ingest_key_hash': ingestKeyHash,
+  '2026_12_01_0003_accounts': accounts,
 };
 
 class StaticProvider implements MigrationProvider {

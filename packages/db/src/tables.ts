@@ -138,6 +138,14 @@ export interface SessionTable {
   expires_at: Timestamp;
 }
 
+/** Failed logins per account, by a digest of the lowercased email (migration 2026_12_01_0003). */
+export interface LoginFailureTable {
+  email_hash: string;
+  failures: number;
+  last_failed_at: ColumnType<Date, Date | string | undefined, Date | string>;
+  locked_until: NullableTimestamp;
+}
+
 export type StreamKind = 'request' | 'event' | 'attempt';
 
 export interface StreamEntryTable {
@@ -171,6 +179,7 @@ export interface Database {
   rate_limited_counts: RateLimitedCountTable;
   tenant_usage: TenantUsageTable;
   sessions: SessionTable;
+  login_failures: LoginFailureTable;
   stream_entries: StreamEntryTable;
   tenants: TenantTable;
   users: UserTable;

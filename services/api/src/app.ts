@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { authenticator } from './auth.ts';
 import type { ApiDeps } from './deps.ts';
 import { limitRequests, perCaller } from './rate-limits.ts';
+import { accountRoutes } from './routes/account.ts';
 import { apiKeyRoutes } from './routes/api-keys.ts';
 import { destinationRoutes } from './routes/destinations.ts';
 import { eventRoutes } from './routes/events.ts';
@@ -24,6 +25,7 @@ export async function apiRoutes(app: FastifyInstance, deps: ApiDeps) {
     authed.addHook('onRequest', authenticator(deps.db));
     await limitRequests(authed, { max: perMinute, key: perCaller, redis, nameSpace: `${nameSpace}api:` });
     await authed.register(apiKeyRoutes, deps);
+    await authed.register(accountRoutes, deps);
     await authed.register(sourceRoutes, deps);
     await authed.register(destinationRoutes, deps);
     await authed.register(eventRoutes, deps);

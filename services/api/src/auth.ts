@@ -9,6 +9,8 @@ declare module 'fastify' {
     tenantId: string;
     /** How the caller proved who it is. */
     authMethod: 'api_key' | 'session';
+    /** The logged-in user and their session's token hash, for session callers only (API keys belong to the tenant). */
+    session?: { userId: string; tokenHash: string };
   }
 }
 
@@ -48,12 +50,14 @@ export function authenticator(db: Db) {
       return;
     }
     const token = readCookie(request.headers.cookie, SESSION_COOKIE);
-    const session = token ? await findSessionByTokenHash(db, hashApiKey(token)) : undefined;
+    const tokenHash = token ? hashApiKey(token) : undefined;
+    const session = tokenHash ? await findSessionByTokenHash(db, tokenHash) : undefined;
     if (!session) throw new ApiError(401, 'unauthorized', 'missing Authorization: Bearer <api key> (or a session cookie)');
     if (!SAFE_METHODS.has(request.method) && request.headers[CSRF_HEADER] !== '1') {
       throw new ApiError(403, 'csrf', `cookie-authenticated writes need the ${CSRF_HEADER}: 1 header`);
     }
     request.tenantId = session.tenant_id;
     request.authMethod = 'session';
+    request.session = { userId: session.user_id, tokenHash: tokenHash as string };
   };
 }

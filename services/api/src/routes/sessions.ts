@@ -5,6 +5,7 @@ import { Type } from '@sinclair/typebox';
 import { readCookie, SESSION_COOKIE } from '../auth.ts';
 import type { ApiDeps } from '../deps.ts';
 import { ApiError } from '../errors.ts';
+import { admitPasswordCheck, passwordCheckSucceeded } from '../login-throttle.ts';
 import { ErrorBody } from '../schemas.ts';
 
 const SESSION_TTL_S = 14 * 24 * 3600;
@@ -36,14 +37,19 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<ApiDeps> = async (app, dep
       schema: {
         tags: ['sessions'],
         summary: 'Log in (sets the session cookie)',
+        description:
+          'Ten wrong passwords for one account within an hour lock it (429 with Retry-After) for a minute, doubling with each further one up to 30 minutes; a right password resets the count.',
         body: Login,
-        response: { 201: SessionView, 401: ErrorBody },
+        response: { 201: SessionView, 401: ErrorBody, 429: ErrorBody },
       },
     },
     async (request, reply) => {
-      const user = await findUserByEmail(deps.db, request.body.email.toLowerCase());
+      const email = request.body.email.toLowerCase();
+      await admitPasswordCheck(deps.db, email, reply);
+      const user = await findUserByEmail(deps.db, email);
       const ok = await verifyPassword(request.body.password, user?.password_hash ?? DUMMY_HASH);
       if (!user || !ok) throw new ApiError(401, 'invalid_credentials', 'wrong email or password');
+      await passwordCheckSucceeded(deps.db, email);
       const tenant = await findTenant(deps.db, user.tenant_id);
       const token = randomToken(32);
       const expiresAt = new Date(Date.now() + SESSION_TTL_S * 1000);

@@ -4,9 +4,8 @@ import { insertApiKey, insertTenantWithUser } from '@hookline/db';
 import { Type } from '@sinclair/typebox';
 import type { ApiDeps } from '../deps.ts';
 import { ApiError } from '../errors.ts';
+import { checkPassword } from '../password-policy.ts';
 import { ErrorBody } from '../schemas.ts';
-
-export const MIN_PASSWORD_LENGTH = 10;
 
 /** A new API key: `hk_` + 192 random bits. Only its hash is stored. */
 export function generateApiKey(): { key: string; prefix: string; hash: string } {
@@ -46,9 +45,7 @@ export const signupRoutes: FastifyPluginAsyncTypebox<ApiDeps> = async (app, deps
     },
     async (request, reply) => {
       const { email, password, name } = request.body;
-      if (password.length < MIN_PASSWORD_LENGTH) {
-        throw new ApiError(400, 'weak_password', `password must be at least ${MIN_PASSWORD_LENGTH} characters`);
-      }
+      checkPassword(password, email);
       const tenant = { id: newId('tenant'), name };
       const user = { id: newId('user'), email: email.toLowerCase(), password_hash: await hashPassword(password) };
       try {
