@@ -217,6 +217,26 @@ describe.skipIf(process.env.HOOKLINE_TEST_BACKEND !== 'embedded')('web UI in a b
     expect(errors).toEqual([]);
   });
 
+  it('changes the password on the Account page, saying why the policy refuses one', async () => {
+    await page.goto(`${hookline.url}/#/account`);
+    const change = async (current: string, next: string) => {
+      await page.getByLabel('Current password').fill(current);
+      await page.getByLabel('New password', { exact: true }).fill(next);
+      await page.getByLabel('New password again').fill(next);
+      await page.getByRole('button', { name: 'Change password' }).click();
+    };
+    await change('correct horse battery', '1234567890');
+    await page.getByRole('alert').filter({ hasText: 'run of consecutive characters' }).waitFor();
+    await change('correct horse battery', 'maple kettle orbit violin');
+    await page.getByText('Password changed.').waitFor();
+    const login = await fetch(`${hookline.url}/v1/sessions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: await page.locator('.me-email').textContent(), password: 'maple kettle orbit violin' }),
+    });
+    expect(login.status).toBe(201);
+  });
+
   /** More traffic and every main page, laptop and phone size, for the README. */
   async function screenshotTour(ingestUrl: string) {
     const cookies = await context.cookies();

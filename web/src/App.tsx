@@ -4,6 +4,7 @@ import { ApiError, api, errorText, setUnauthorizedHandler } from './api.ts';
 import { Icon, Loading, Logo, Toasts } from './components.tsx';
 import { loadMe, resetAll, saveMe } from './data.ts';
 import type { RowStatus } from './log-store.ts';
+import { AccountPage } from './pages/Account.tsx';
 import { ApiKeysPage } from './pages/ApiKeys.tsx';
 import { AuthPage } from './pages/Auth.tsx';
 import { DestinationNewPage, DestinationsPage } from './pages/Destinations.tsx';
@@ -21,6 +22,7 @@ const NAV = [
   { path: 'logs', label: 'Live log', icon: 'live' },
   { path: 'destinations', label: 'Destinations', icon: 'destinations' },
   { path: 'api-keys', label: 'API keys', icon: 'key' },
+  { path: 'account', label: 'Account', icon: 'user' },
 ] as const;
 
 function section(route: Route): string {
@@ -109,6 +111,8 @@ function Page({ route }: { route: Route }) {
       return <DestinationsPage sourceFilter={q.get('source') ?? third ?? ''} />;
     case 'api-keys':
       return <ApiKeysPage />;
+    case 'account':
+      return <AccountPage />;
     default:
       return (
         <div class="empty">

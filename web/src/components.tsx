@@ -28,6 +28,7 @@ type IconName =
   | 'live'
   | 'destinations'
   | 'key'
+  | 'user'
   | 'copy'
   | 'check'
   | 'plus'
@@ -69,6 +70,12 @@ const ICONS: Record<IconName, JSX.Element> = {
   check: <path d="M5 13l4 4L19 7" />,
   plus: <path d="M12 5v14M5 12h14" />,
   logout: <path d="M15 4h3a2 2 0 0 1 2 2v12a2 2 0 0 1-2 2h-3M10 17l5-5-5-5M15 12H4" />,
+  user: (
+    <>
+      <circle cx="12" cy="8" r="4" />
+      <path d="M4 20a8 8 0 0 1 16 0" />
+    </>
+  ),
   search: (
     <>
       <circle cx="11" cy="11" r="7" />

@@ -3,6 +3,7 @@ import { api } from '../api.ts';
 import { ErrorBox, Field, Logo } from '../components.tsx';
 import { saveMe } from '../data.ts';
 import { useSubmit } from '../submit.ts';
+import { PASSWORD_HINT } from './Account.tsx';
 
 /** The API key signup creates, shown once on the next page. */
 export const FIRST_KEY = 'hookline.first-key';
@@ -53,7 +54,7 @@ export function AuthPage(props: { mode: 'login' | 'signup'; expired: boolean; on
           <Field label="Email" id="email">
             <input id="email" type="email" required value={email} onInput={(e) => setEmail(e.currentTarget.value)} autoComplete="email" />
           </Field>
-          <Field label="Password" id="password" hint={signup ? 'At least 10 characters.' : undefined}>
+          <Field label="Password" id="password" hint={signup ? PASSWORD_HINT : undefined}>
             <input
               id="password"
               type="password"
