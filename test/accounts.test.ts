@@ -1,4 +1,4 @@
-import { ApiClient, backendEnv, type HooklineProcess, startHooklineProcess } from '@hookline/testing';
+import { ApiClient, backendEnv, type HooklineProcess, startHooklineProcess, testBackend } from '@hookline/testing';
 import { describe, expect, it } from 'vitest';
 
 const PASSWORD = 'correct horse battery';
@@ -79,6 +79,24 @@ describe('accounts', () => {
       expect(lockedUnknown.body.error.message.replace(/\d+ s$/, '')).toBe(locked.body.error.message.replace(/\d+ s$/, ''));
       expect(locked.cookie).toBeUndefined();
     });
+  });
+
+  it.skipIf(testBackend() !== 'postgres')('counts failures across API processes', async () => {
+    const storage = await backendEnv();
+    const one = await startHooklineProcess({ role: 'api', env: storage.env });
+    const two = await startHooklineProcess({ role: 'api', env: storage.env });
+    try {
+      const email = newEmail();
+      expect((await signUp(one.url, email)).status).toBe(201);
+      for (let i = 0; i < 10; i++) {
+        expect((await logIn(i % 2 ? two.url : one.url, email, `wrong guess ${i}`)).status).toBe(401);
+      }
+      expect((await logIn(one.url, email, PASSWORD)).status).toBe(429);
+      expect((await logIn(two.url, email, PASSWORD)).status).toBe(429);
+    } finally {
+      await Promise.all([one.stop(), two.stop()]);
+      await storage.cleanup();
+    }
   });
 
   it('starts the count over after a right password', async () => {
