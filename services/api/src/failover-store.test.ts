@@ -74,7 +74,6 @@ describe('failoverStore', () => {
     await new Promise((r) => setTimeout(r, 350)); // retryMs
     expect((await incr(store, 'a')).current).toBe(1); // a fresh Redis
     expect(await admin.get('test-rl:a')).toBe('1');
-    expect(events).toContain('recovered');
   });
 
   it('falls back within its timeout when Redis hangs, without waiting again until it retries', async () => {
@@ -97,5 +96,6 @@ describe('failoverStore', () => {
     // The answer to the timed-out call arrives late and is ignored; counting is in Redis again.
     const after = await incr(store, 'b');
     expect(Number(await admin.get('test-rl:b'))).toBe(after.current);
+    expect(events.at(-1)).toBe('recovered');
   });
 });

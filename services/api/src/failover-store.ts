@@ -47,11 +47,9 @@ class RedisHealth {
 
   /** True when this call should go to Redis; the caller then reports how it went. */
   take(): boolean {
-    // A client that is not connected would fail at once (no offline queue): skip the call.
-    if (this.redis.status !== 'ready') {
-      this.failed(new Error(`Redis connection is ${this.redis.status}`));
-      return false;
-    }
+    // A client that is not connected (yet, or any more) would fail at once, as it has no
+    // offline queue: count here without trying. Its connection errors are logged by its owner.
+    if (this.redis.status !== 'ready') return false;
     if (!this.#down) return true;
     if (this.#probing || Date.now() < this.#retryAt) return false;
     this.#probing = true;
