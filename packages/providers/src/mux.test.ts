@@ -124,8 +124,8 @@ describe('Mux signature, against @mux/mux-node', () => {
     agree(v.body, [t, bad, bad].join(','), v.secret, vectors.verify_at_unix, false);
   });
 
-  it("mux-node's own test vector (fixtures/mux/alt)", () => {
-    const alt = JSON.parse(readFileSync(join(FIXTURES, 'mux/alt/sdk-test-vector.json'), 'utf8'));
+  it("mux-node's own test vector (fixtures/vectors/mux-node-sdk-vector.json)", () => {
+    const alt = JSON.parse(readFileSync(join(VECTORS, 'mux-node-sdk-vector.json'), 'utf8'));
     agree(alt.body, alt['mux-signature'], alt.secret, alt.now_unix_for_test, true);
     agree(alt.body2, alt['mux-signature2'], alt.secret, alt.now_unix_for_test, true);
     agree(alt.body, alt['mux-signature2'], alt.secret, alt.now_unix_for_test, false);
