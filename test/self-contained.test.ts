@@ -13,7 +13,9 @@ import { expect, it } from 'vitest';
 it('no tracked file refers to a path above the repository root', () => {
   const files = execFileSync('git', ['ls-files'], { cwd: REPO_ROOT, encoding: 'utf8' })
     .split('\n')
-    .filter((f) => /\.(ts|tsx|js|mjs|cjs|rb|md|json|sh|yml|yaml)$|^\.ci\//.test(f) && !f.endsWith('package-lock.json'));
+    .filter((f) => /\.(ts|tsx|js|mjs|cjs|rb|md|json|sh|yml|yaml)$|^\.ci\//.test(f))
+    // The lock lists package paths, not files; this test quotes the patterns it looks for.
+    .filter((f) => !f.endsWith('package-lock.json') && f !== 'test/self-contained.test.ts');
   const outside: string[] = [];
   for (const file of files) {
     const text = readFileSync(join(REPO_ROOT, file), 'utf8');
