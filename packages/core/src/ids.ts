@@ -39,6 +39,14 @@ export function newId(kind: IdKind, now?: number): string {
   return `${ID_PREFIXES[kind]}_${ulid(now)}`;
 }
 
+/**
+ * The smallest id of this kind made at or after `date`: ids sort by time, so `id < bound`
+ * selects what was made before it (pruning and time filters use the primary key this way).
+ */
+export function idTimeBound(kind: IdKind, date: Date): string {
+  return `${ID_PREFIXES[kind]}_${ulid(date.getTime()).slice(0, 10)}`;
+}
+
 const ID_SHAPE = /^[a-z]{3}_[0-9A-HJKMNP-TV-Z]{26}$/;
 
 /** True when `id` is well formed and of the given kind. */

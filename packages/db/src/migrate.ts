@@ -6,6 +6,7 @@ import * as sourcesAwaitingSecret from './migrations/2026_11_23_0004_sources_awa
 import * as ingestLimits from './migrations/2026_12_01_0001_ingest_limits.ts';
 import * as ingestKeyHash from './migrations/2026_12_01_0002_ingest_key_hash.ts';
 import * as accounts from './migrations/2026_12_01_0003_accounts.ts';
+import * as hotPath from './migrations/2026_12_01_0004_hot_path.ts';
 
 /** Migrations are listed here, in order, so bundling and tsx both find them without fs globbing. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -16,6 +17,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '2026_12_01_0001_ingest_limits': ingestLimits,
   '2026_12_01_0002_ingest_key_hash': ingestKeyHash,
   '2026_12_01_0003_accounts': accounts,
+  '2026_12_01_0004_hot_path': hotPath,
 };
 
 class StaticProvider implements MigrationProvider {

@@ -44,6 +44,8 @@ export interface SourceTable {
   previous_secret_sealed: string | null;
   previous_secret_expires_at: NullableTimestamp;
   settings: Json<Record<string, unknown>>;
+  /** Bumped (by trigger) on any change to the source or its destinations: ingest's cache checks it at write. */
+  config_version: ColumnType<string, never, never>;
   created_at: CreatedAt;
   updated_at: Generated<Date>;
 }

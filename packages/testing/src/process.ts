@@ -45,7 +45,10 @@ export async function startHooklineProcess(
     LOG_LEVEL: 'warn',
     ...options.env,
   };
-  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, options.role ?? 'all'], {
+  // HOOKLINE_PROCESS_NODE_ARGS: extra node flags for the started processes (bench/profile.ts
+  // passes --cpu-prof, which NODE_OPTIONS does not allow).
+  const nodeArgs = process.env.HOOKLINE_PROCESS_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', MAIN, options.role ?? 'all'], {
     cwd: REPO_ROOT,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,12 +1,11 @@
-import { GroupCommit, ingestKeyHint, jsonDepth, newId, type SecretBox } from '@hookline/core';
+import { GroupCommit, ingestKeyHint, jsonDepth, matchesEventTypes, newId, type SecretBox } from '@hookline/core';
 import {
   addRateLimitedCounts,
+  type ClaimedDelivery,
   type Db,
-  findSourceByIngestKey,
   type IngestWrite,
   type IngestWriteResult,
   type NewRequest,
-  type Source,
   storeIngestBatch,
 } from '@hookline/db';
 import { getProvider, type HeaderMap, renderEnvelope, topLevelMembers } from '@hookline/providers';
@@ -15,6 +14,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { IngestBody } from './body-reader.ts';
 import { RateLimitTally } from './rate-limit-tally.ts';
 import { bodyExcerpt, capHeaders } from './rejected-request.ts';
+import { type CachedRouting, RoutingCache } from './routing-cache.ts';
 import { StorageBudget } from './storage-budget.ts';
 import { AddressBudget, NegativeCache } from './unknown-keys.ts';
 
@@ -47,6 +47,17 @@ export interface StoredNotice {
   result: IngestWriteResult;
 }
 
+/** A delivery worker in this process: new deliveries go to it directly, already leased (no queue, no claim). */
+export interface LocalDelivery {
+  leaseMs: number;
+  take(deliveries: ClaimedDelivery[], leasedUntil: Date): void;
+}
+
+type StoredResult = IngestWriteResult & { leasedUntil?: Date | undefined };
+
+/** A write whose source changed while it was routed is routed again, this many times at most. */
+const MAX_ROUTES = 3;
+
 export interface IngestorDeps {
   db: Db;
   queue: DeliveryQueue;
@@ -68,6 +79,8 @@ export interface IngestorDeps {
   now?: () => number;
   /** Told of every stored request (the live stream listens here). */
   onStored?: (notice: StoredNotice) => void;
+  /** Set when the worker runs in this process; otherwise new deliveries go through the queue. */
+  localDelivery?: LocalDelivery | undefined;
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
@@ -85,7 +98,8 @@ type Keep = 'all' | 'excerpt' | 'metadata';
 /** Verifies, normalizes and durably stores incoming webhooks; answers only after commit. */
 export class Ingestor {
   readonly #deps: IngestorDeps;
-  readonly #writer: GroupCommit<IngestWrite, IngestWriteResult>;
+  readonly #writer: GroupCommit<IngestWrite, StoredResult>;
+  readonly #routing: RoutingCache;
   readonly #now: () => number;
   readonly #unknownKeys = new NegativeCache({ ttlMs: 5_000, maxEntries: 10_000 });
   readonly #unknownKeyBudget: AddressBudget;
@@ -98,15 +112,21 @@ export class Ingestor {
     this.#unknownKeyBudget = new AddressBudget({ perMinute: deps.unknownKeyRateLimit, now: this.#now });
     this.#storageBudget = new StorageBudget({ budgetBytes: deps.storageBudgetBytes, log: deps.log });
     this.#rateLimited = new RateLimitTally({
-      findSource: (key) => this.#findSource(key),
+      findSource: async (key) => (await this.#route(key))?.source,
       write: (counts) => addRateLimitedCounts(deps.db, counts),
       log: deps.log,
     });
+    this.#routing = new RoutingCache({ db: deps.db, secrets: deps.secrets, now: this.#now });
     const readUsage = this.#storageBudget.enabled;
-    this.#writer = new GroupCommit((writes) => storeIngestBatch(deps.db, writes, { readUsage }), {
-      maxBatch: deps.maxBatch,
-      maxInFlight: deps.maxConcurrentCommits,
-    });
+    const local = deps.localDelivery;
+    this.#writer = new GroupCommit<IngestWrite, StoredResult>(
+      async (writes) => {
+        const leasedUntil = local ? new Date(Date.now() + local.leaseMs) : undefined;
+        const results = await storeIngestBatch(deps.db, writes, { readUsage, leasedUntil });
+        return results.map((r) => ({ ...r, leasedUntil }));
+      },
+      { maxBatch: deps.maxBatch, maxInFlight: deps.maxConcurrentCommits },
+    );
   }
 
   /** Counts a request that a source's rate limit refused before it reached ingest. */
@@ -119,22 +139,32 @@ export class Ingestor {
     return this.#rateLimited.close();
   }
 
-  /** The source with this key; keys just found unknown are remembered for a few seconds. */
-  async #findSource(ingestKey: string): Promise<Source | undefined> {
+  /** The source with this key and its destinations; keys just found unknown are remembered for a few seconds. */
+  async #route(ingestKey: string): Promise<CachedRouting | undefined> {
     if (this.#unknownKeys.has(ingestKey)) return undefined;
-    const source = await findSourceByIngestKey(this.#deps.db, ingestKey);
-    if (!source) this.#unknownKeys.add(ingestKey);
-    return source;
+    const routing = await this.#routing.get(ingestKey);
+    if (!routing) this.#unknownKeys.add(ingestKey);
+    return routing;
   }
 
-  async ingest(req: IncomingRequest): Promise<IngestOutcome> {
-    let source: Source | undefined;
+  async ingest(req: IncomingRequest, routes = 1): Promise<IngestOutcome> {
+    let routing: CachedRouting | undefined;
     try {
-      source = await this.#findSource(req.ingestKey);
+      routing = await this.#route(req.ingestKey);
     } catch (err) {
       this.#deps.log.error({ err }, 'ingest: source lookup failed');
       return { kind: 'store_failed' };
     }
+    const source = routing?.source;
+    // Stores the write as routed; a source that changed meanwhile (a rotated secret, a new
+    // destination) sends the whole request through ingest again with its fresh routing.
+    const store = async (write: IngestWrite): Promise<StoredResult | 'stale' | null> => {
+      const result = await this.#store({ ...write, configVersion: routing?.configVersion });
+      if (!result?.stale) return result;
+      this.#routing.drop(req.ingestKey);
+      return 'stale';
+    };
+    const again = () => (routes < MAX_ROUTES ? this.ingest(req, routes + 1) : Promise.resolve<IngestOutcome>({ kind: 'store_failed' }));
     if (!source) {
       // Random keys each pass a per-key limit: unknown keys share a budget per address.
       const spent = this.#unknownKeyBudget.take(req.remoteIp ?? 'unknown');
@@ -179,7 +209,8 @@ export class Ingestor {
       detail: string,
       keep: Keep,
     ): Promise<IngestOutcome> => {
-      const stored = await this.#store({ request: { ...base, ...kept(keep), reason, detail, status_code: status } });
+      const stored = await store({ request: { ...base, ...kept(keep), reason, detail, status_code: status } });
+      if (stored === 'stale') return again();
       return stored ? ({ kind, detail, requestId } as IngestOutcome) : { kind: 'store_failed' };
     };
 
@@ -200,12 +231,13 @@ export class Ingestor {
     }
 
     if (provider.isProbe?.(body, req.headers)) {
-      const stored = await this.#store({ request: { ...base, outcome: 'probe', reason: 'provider_probe' } });
+      const stored = await store({ request: { ...base, outcome: 'probe', reason: 'provider_probe' } });
+      if (stored === 'stale') return again();
       return stored ? { kind: 'probe', requestId } : { kind: 'store_failed' };
     }
 
     const now = this.#now();
-    const secrets = this.#secretsOf(source, now);
+    const secrets = (routing as CachedRouting).secrets(now);
     if (secrets.length === 0) {
       const detail = `this source has no signing secret yet: add ${provider.displayName}'s secret to it in Hookline`;
       return reject('verification_failed', 'verification_failed', 401, detail, 'excerpt');
@@ -252,6 +284,9 @@ export class Ingestor {
     });
     const write: IngestWrite = {
       request: { ...base, outcome: 'accepted' },
+      deliveries: (routing as CachedRouting).destinations
+        .filter((d) => matchesEventTypes(d.event_types, normalized.type))
+        .map((d) => ({ id: newId('delivery'), destination_id: d.id })),
       event: {
         id: eventId,
         tenant_id: source.tenant_id,
@@ -266,33 +301,56 @@ export class Ingestor {
         payload,
       },
     };
-    const result = await this.#store(write);
+    const result = await store(write);
+    if (result === 'stale') return again();
     if (!result?.eventId) return { kind: 'store_failed' };
-    if (result.deliveries.length > 0) {
-      const jobs = result.deliveries.map((d) => ({ deliveryId: d.id, runAt: d.runAt }));
-      void enqueueOrLeaveToSweeper(this.#deps.queue, jobs, this.#deps.log);
-    }
+    if (result.deliveries.length > 0) this.#deliver(write, routing as CachedRouting, result);
     return result.duplicate
       ? { kind: 'duplicate', eventId: result.eventId, requestId }
       : { kind: 'accepted', eventId: result.eventId, requestId };
   }
 
-  /** The current secret, and the previous one while its rotation grace period lasts. */
-  #secretsOf(source: Source, now: number): string[] {
-    const secrets = source.secret_sealed ? [this.#deps.secrets.open(source.secret_sealed)] : [];
-    if (source.previous_secret_sealed && source.previous_secret_expires_at && source.previous_secret_expires_at.getTime() > now) {
-      secrets.push(this.#deps.secrets.open(source.previous_secret_sealed));
+  /** New deliveries go to the worker in this process, already leased, or else to the queue. */
+  #deliver(write: IngestWrite, routing: CachedRouting, result: StoredResult): void {
+    const local = this.#deps.localDelivery;
+    if (!local || !result.leasedUntil) {
+      const jobs = result.deliveries.map((d) => ({ deliveryId: d.id, runAt: d.runAt }));
+      void enqueueOrLeaveToSweeper(this.#deps.queue, jobs, this.#deps.log);
+      return;
     }
-    return secrets;
+    const event = write.event as NonNullable<IngestWrite['event']>;
+    const destinations = new Map(routing.destinations.map((d) => [d.id, d]));
+    const leased = (write.deliveries ?? []).map((d, i): ClaimedDelivery => {
+      const destination = destinations.get(d.destination_id) as CachedRouting['destinations'][number];
+      return {
+        id: d.id,
+        tenant_id: event.tenant_id,
+        event_id: event.id,
+        destination_id: d.destination_id,
+        attempt_count: 0,
+        // The version an attempt's record compares with: a retry asked for meanwhile wins.
+        updated_at: (result.deliveries[i] as { runAt: Date }).runAt,
+        payload: event.payload,
+        type: event.type,
+        provider: event.provider,
+        source_id: event.source_id,
+        url: destination.url,
+        secret_sealed: destination.secret_sealed,
+        previous_secret_sealed: destination.previous_secret_sealed,
+        previous_secret_expires_at: destination.previous_secret_expires_at,
+        paused_at: destination.paused_at,
+      };
+    });
+    local.take(leased, result.leasedUntil);
   }
 
-  async #store(write: IngestWrite): Promise<IngestWriteResult | null> {
+  async #store(write: IngestWrite): Promise<StoredResult | null> {
     try {
       const result = await this.#writer.submit(write);
       if (write.request.tenant_id && result.storedBytes !== undefined) {
         this.#storageBudget.observe(write.request.tenant_id, result.storedBytes);
       }
-      this.#deps.onStored?.({ request: write.request, result });
+      if (!result.stale) this.#deps.onStored?.({ request: write.request, result });
       return result;
     } catch (err) {
       this.#deps.log.error({ err }, 'ingest: storing the request failed');

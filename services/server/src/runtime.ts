@@ -93,6 +93,32 @@ export async function startHookline(config: Config, roles: ReadonlySet<Role>): P
   if (roles.has('api')) await registerOpenApi(app, { publicUrl: config.publicUrl });
   await app.register(healthRoutes, { db, queue });
 
+  let sweeper: Sweeper | undefined;
+  let pruner: Pruner | undefined;
+  let http: HttpAttempts | undefined;
+  let worker: DeliveryWorker | undefined;
+  if (roles.has('worker')) {
+    http = new HttpAttempts({ allowPrivateDestinations: config.allowPrivateDestinations });
+    worker = new DeliveryWorker({
+      db,
+      queue,
+      secrets,
+      http,
+      log,
+      retryScheduleMs: config.retryScheduleMs,
+      deliveryTimeoutMs: config.deliveryTimeoutMs,
+      concurrency: config.workerConcurrency,
+      onAttempt: (attempt) => notifier.publish(attempt.tenant_id),
+    });
+    // Batches in flight: enough that a batch waiting on a slow destination does not hold up
+    // the rest; the worker's own slots cap attempts at workerConcurrency.
+    queue.consume(worker.handle, 8);
+    sweeper = new Sweeper({ db, queue, log, intervalMs: config.sweepIntervalMs });
+    sweeper.start();
+    pruner = new Pruner({ db, log, retentionMs: config.retentionMs, intervalMs: config.pruneIntervalMs });
+    pruner.start();
+  }
+
   if (roles.has('relay')) {
     const ingestor = new Ingestor({
       db,
@@ -109,6 +135,8 @@ export async function startHookline(config: Config, roles: ReadonlySet<Role>): P
       onStored: ({ request }) => {
         if (request.tenant_id) notifier.publish(request.tenant_id);
       },
+      // With the worker in this process, new deliveries skip the queue and the claim.
+      localDelivery: worker && { leaseMs: worker.leaseMs, take: worker.take },
     });
     await app.register(ingestRoutes, {
       ingestor,
@@ -138,31 +166,6 @@ export async function startHookline(config: Config, roles: ReadonlySet<Role>): P
     });
     await app.register(webUi, { distDir: WEB_DIST });
   }
-  let sweeper: Sweeper | undefined;
-  let pruner: Pruner | undefined;
-  let http: HttpAttempts | undefined;
-  if (roles.has('worker')) {
-    http = new HttpAttempts({ allowPrivateDestinations: config.allowPrivateDestinations });
-    const worker = new DeliveryWorker({
-      db,
-      queue,
-      secrets,
-      http,
-      log,
-      retryScheduleMs: config.retryScheduleMs,
-      deliveryTimeoutMs: config.deliveryTimeoutMs,
-      concurrency: config.workerConcurrency,
-      onAttempt: (attempt) => notifier.publish(attempt.tenant_id),
-    });
-    // Batches in flight: enough that a batch waiting on a slow destination does not hold up
-    // the rest; the worker's own slots cap attempts at workerConcurrency.
-    queue.consume(worker.handle, 8);
-    sweeper = new Sweeper({ db, queue, log, intervalMs: config.sweepIntervalMs });
-    sweeper.start();
-    pruner = new Pruner({ db, log, retentionMs: config.retentionMs, intervalMs: config.pruneIntervalMs });
-    pruner.start();
-  }
-
   const url = await app.listen({ port: config.port, host: config.host });
   let closing: Promise<void> | undefined;
   const close = () => {

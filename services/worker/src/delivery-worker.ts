@@ -89,19 +89,40 @@ export class DeliveryWorker {
         const taken = new Set(claimed.map((d) => d.id));
         attempts.push(this.#rescheduleIfEarly(ids.filter((id) => !taken.has(id))));
       }
-      for (const delivery of claimed) {
-        attempts.push(
-          this.#attempt(delivery)
-            .catch((err) => {
-              // The lease lapses and the sweeper retries; nothing is recorded as attempted.
-              this.#deps.log.error({ err, deliveryId: delivery.id }, 'delivery attempt could not be recorded');
-            })
-            .finally(() => this.#slots.release(1)),
-        );
-      }
+      for (const delivery of claimed) attempts.push(this.#attemptInSlot(delivery));
     }
     await Promise.all(attempts);
   };
+
+  /**
+   * Deliveries that ingest in this process created already leased to it: no queue, no claim.
+   * One that waited for a slot until its lease would lapse mid-attempt is left to the sweeper,
+   * so it is never attempted twice at once.
+   */
+  take = (deliveries: ClaimedDelivery[], leasedUntil: Date): void => {
+    void (async () => {
+      for (let next = 0; next < deliveries.length; ) {
+        const granted = await this.#slots.acquireUpTo(deliveries.length - next);
+        const batch = deliveries.slice(next, next + granted);
+        next += granted;
+        if (this.#now() + this.#deps.deliveryTimeoutMs >= leasedUntil.getTime()) {
+          this.#slots.release(granted);
+          continue;
+        }
+        for (const delivery of batch) void this.#attemptInSlot(delivery);
+      }
+    })();
+  };
+
+  /** One attempt in a slot already taken; frees the slot after. */
+  #attemptInSlot(delivery: ClaimedDelivery): Promise<void> {
+    return this.#attempt(delivery)
+      .catch((err) => {
+        // The lease lapses and the sweeper retries; nothing is recorded as attempted.
+        this.#deps.log.error({ err, deliveryId: delivery.id }, 'delivery attempt could not be recorded');
+      })
+      .finally(() => this.#slots.release(1));
+  }
 
   async #attempt(delivery: ClaimedDelivery): Promise<void> {
     const { db, secrets, http } = this.#deps;

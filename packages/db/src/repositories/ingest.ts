@@ -1,129 +1,185 @@
-import { matchesEventTypes, newId } from '@hookline/core';
+import { sql } from 'kysely';
 import type { Db } from '../database.ts';
 import type { NewEvent, NewRequest } from '../tables.ts';
-import { listDestinationsForSources } from './destinations.ts';
 
 /** One request as ingest stores it: always the request row, and the event if it carried one. */
 export interface IngestWrite {
   request: NewRequest;
   event?: NewEvent;
+  /**
+   * The source's config_version the caller routed with (its cached source and destinations).
+   * If the source changed since, nothing of the write is stored and it comes back `stale`.
+   */
+  configVersion?: string;
+  /** The deliveries to create if the event is new: the caller's fan-out. */
+  deliveries?: { id: string; destination_id: string }[];
 }
 
 export interface IngestWriteResult {
+  /** The source changed after the caller routed the write: nothing was stored; route it again. */
+  stale: boolean;
   /** The stored event's id: the new one, or the first copy's on a duplicate. */
   eventId: string | null;
   duplicate: boolean;
   deliveries: { id: string; runAt: Date }[];
-  /** With `readUsage`: the bytes the write's tenant stores (as of this batch's events; its request rows follow). */
+  /** With `readUsage`: the bytes the write's tenant stored before this batch. */
   storedBytes?: number | undefined;
 }
 
 export interface IngestBatchOptions {
-  /** Read each tenant's stored bytes back (for the storage budget), folded into the requests insert. */
+  /** Read each tenant's stored bytes back (for the storage budget), in the same statement. */
   readUsage?: boolean;
+  /**
+   * Create the deliveries already leased until then, to a worker in this process that is
+   * handed them directly (no claim round trip). If that process dies, the lease lapses and
+   * the sweeper hands them to another worker.
+   */
+  leasedUntil?: Date;
 }
 
+interface Outcome {
+  ord: number;
+  stale: boolean;
+  inserted: boolean;
+  stored_bytes: string | number | null;
+}
+
+const base64 = (body: Uint8Array | null | undefined) => (body ? Buffer.from(body).toString('base64') : null);
+
+/** The writes (each with its place in the batch) as one JSON document: a single parameter whatever the batch size. */
+function writesJson(writes: readonly IngestWrite[], ords: readonly number[] = writes.map((_, i) => i)): string {
+  return JSON.stringify(
+    ords.map((ord) => {
+      const { request: r, event: e, configVersion, deliveries } = writes[ord] as IngestWrite;
+      return {
+        ord,
+        id: r.id,
+        tenant_id: r.tenant_id,
+        source_id: r.source_id,
+        ingest_key_hint: r.ingest_key_hint,
+        received_at: r.received_at,
+        method: r.method,
+        headers: r.headers,
+        body: base64(r.body),
+        body_bytes: r.body_bytes,
+        remote_ip: r.remote_ip,
+        outcome: r.outcome,
+        reason: r.reason,
+        detail: r.detail,
+        status_code: r.status_code,
+        config_version: configVersion ?? null,
+        event_id: e?.id ?? null,
+        type: e?.type,
+        provider: e?.provider,
+        provider_event_id: e?.provider_event_id,
+        provider_event_type: e?.provider_event_type,
+        occurred_at: e?.occurred_at ?? null,
+        payload: e?.payload,
+        deliveries: deliveries ?? [],
+      };
+    }),
+  );
+}
+
+const WRITE_COLUMNS = sql.raw(`ord int, id text, tenant_id text, source_id text, ingest_key_hint text, received_at timestamptz,
+  method text, headers text, body text, body_bytes int, remote_ip text, outcome text, reason text, detail text, status_code int,
+  config_version bigint, event_id text, type text, provider text, provider_event_id text, provider_event_type text,
+  occurred_at timestamptz, payload text, deliveries json`);
+
 /**
- * Stores a batch of ingested requests in one transaction, with a fixed number of
- * statements whatever the batch size, so commits can be grouped under load.
- * Deduplication is the unique (source_id, provider_event_id) index: ON CONFLICT DO NOTHING
- * lets simultaneous copies race, in one batch or across transactions, and exactly one wins.
+ * Stores a batch of ingested requests in one statement, so one round trip and one commit
+ * serve the whole batch (batches grow under load: see GroupCommit). Deduplication is the
+ * unique (source_id, provider_event_id) index: ON CONFLICT DO NOTHING lets simultaneous
+ * copies race, in one batch or across statements, and exactly one wins. A duplicate's
+ * request row is written by a second statement, whose snapshot sees the winning copy
+ * even when that committed while the first statement ran.
  */
 export async function storeIngestBatch(
   db: Db,
   writes: readonly IngestWrite[],
   options: IngestBatchOptions = {},
 ): Promise<IngestWriteResult[]> {
-  return db.transaction().execute(async (trx) => {
-    const events = writes.flatMap((w) => (w.event ? [w.event] : []));
-    const inserted = new Set<string>();
-    const existing = new Map<string, string>();
-    const key = (sourceId: string, providerEventId: string) => `${sourceId}\u0000${providerEventId}`;
+  const now = new Date();
+  const usage = options.readUsage
+    ? sql`(select sum(u.stored_bytes) from tenant_usage u where u.tenant_id = w.tenant_id)`
+    : sql`null::bigint`;
+  const { rows } = await sql<Outcome>`
+    with w as (select * from json_to_recordset(${writesJson(writes)}::json) as t(${WRITE_COLUMNS})),
+    fresh as (
+      select * from w
+      where w.config_version is null
+         or exists (select 1 from sources s where s.id = w.source_id and s.config_version = w.config_version)
+    ),
+    new_events as (
+      insert into events (id, tenant_id, source_id, request_id, type, provider, provider_event_id, provider_event_type, occurred_at, received_at, payload)
+      select event_id, tenant_id, source_id, id, type, provider, provider_event_id, provider_event_type, occurred_at, received_at, payload
+      from fresh where event_id is not null
+      order by source_id, provider_event_id
+      on conflict (source_id, provider_event_id) do nothing
+      returning id
+    ),
+    kept as (select * from fresh where event_id is null or event_id in (select id from new_events)),
+    new_deliveries as (
+      insert into deliveries (id, tenant_id, event_id, destination_id, status, next_attempt_at, locked_until, created_at, updated_at)
+      select d.id, kept.tenant_id, kept.event_id, d.destination_id, 'pending', ${now}, ${options.leasedUntil ?? null}::timestamptz, ${now}, ${now}
+      from kept cross join lateral json_to_recordset(kept.deliveries) as d(id text, destination_id text)
+      where kept.event_id is not null
+    ),
+    new_requests as (
+      insert into requests (id, tenant_id, source_id, ingest_key_hint, received_at, method, headers, body, body_bytes, remote_ip, outcome, reason, detail, status_code, event_id)
+      select id, tenant_id, source_id, ingest_key_hint, received_at, method, headers::jsonb, decode(body, 'base64'), body_bytes, remote_ip, outcome, reason, detail, status_code, event_id
+      from kept
+    ),
+    announced as (
+      insert into stream_entries (tenant_id, source_id, kind, ref_id)
+      select kept.tenant_id, kept.source_id, a.kind, a.ref_id
+      from kept cross join lateral (values (1, 'request', kept.id), (2, 'event', kept.event_id)) as a(n, kind, ref_id)
+      where kept.tenant_id is not null and a.ref_id is not null
+      order by kept.ord, a.n
+    )
+    select w.ord,
+           w.ord not in (select ord from fresh) as stale,
+           w.ord in (select ord from kept) as inserted,
+           ${usage} as stored_bytes
+    from w`.execute(db);
 
-    if (events.length > 0) {
-      const rows = await trx
-        .insertInto('events')
-        .values(events)
-        .onConflict((oc) => oc.columns(['source_id', 'provider_event_id']).doNothing())
-        .returning('id')
-        .execute();
-      for (const row of rows) inserted.add(row.id);
-      const losers = events.filter((e) => !inserted.has(e.id));
-      if (losers.length > 0) {
-        const found = await trx
-          .selectFrom('events')
-          .select(['id', 'source_id', 'provider_event_id'])
-          .where((eb) =>
-            eb.or(losers.map((e) => eb.and([eb('source_id', '=', e.source_id), eb('provider_event_id', '=', e.provider_event_id)]))),
-          )
-          .execute();
-        for (const row of found) existing.set(key(row.source_id, row.provider_event_id), row.id);
-      }
-    }
+  const results: IngestWriteResult[] = writes.map(() => ({ stale: false, eventId: null, duplicate: false, deliveries: [] }));
+  const duplicates: number[] = [];
+  for (const row of rows) {
+    const write = writes[row.ord] as IngestWrite;
+    const result = results[row.ord] as IngestWriteResult;
+    result.storedBytes = row.stored_bytes === null ? undefined : Number(row.stored_bytes);
+    if (row.stale) result.stale = true;
+    else if (row.inserted) {
+      result.eventId = write.event?.id ?? null;
+      result.deliveries = write.event ? (write.deliveries ?? []).map((d) => ({ id: d.id, runAt: now })) : [];
+    } else duplicates.push(row.ord);
+  }
+  if (duplicates.length > 0) await storeDuplicates(db, writes, duplicates, results);
+  return results;
+}
 
-    const sourceIds = [...new Set(events.filter((e) => inserted.has(e.id)).map((e) => e.source_id))];
-    const destinations = await listDestinationsForSources(trx, sourceIds);
-    const now = new Date();
-    const results: IngestWriteResult[] = [];
-    const deliveryRows = [];
-    for (const write of writes) {
-      const event = write.event;
-      if (!event) {
-        results.push({ eventId: null, duplicate: false, deliveries: [] });
-        continue;
-      }
-      if (inserted.has(event.id)) {
-        const deliveries = destinations
-          .filter((d) => d.source_id === event.source_id && matchesEventTypes(d.event_types, event.type))
-          .map((d) => ({
-            id: newId('delivery'),
-            tenant_id: event.tenant_id,
-            event_id: event.id,
-            destination_id: d.id,
-            status: 'pending' as const,
-            next_attempt_at: now,
-          }));
-        deliveryRows.push(...deliveries);
-        results.push({ eventId: event.id, duplicate: false, deliveries: deliveries.map((d) => ({ id: d.id, runAt: now })) });
-      } else {
-        const firstId = existing.get(key(event.source_id, event.provider_event_id)) ?? null;
-        results.push({ eventId: firstId, duplicate: true, deliveries: [] });
-      }
-    }
-    if (deliveryRows.length > 0) await trx.insertInto('deliveries').values(deliveryRows).execute();
-    const requests = writes.map((w, i) => {
-      const result = results[i] as IngestWriteResult;
-      return { ...w.request, outcome: result.duplicate ? 'duplicate' : w.request.outcome, event_id: result.eventId };
-    });
-    const tenantIds = [...new Set(requests.flatMap((r) => (r.tenant_id ? [r.tenant_id] : [])))];
-    if (options.readUsage && tenantIds.length > 0) {
-      // One statement: the insert runs as a CTE and the usage is read beside it (no extra
-      // round trip). The usage triggers keep tenant_usage; this reads what earlier
-      // statements of this transaction (the events) already added.
-      const usage = await trx
-        .with('stored', (qb) => qb.insertInto('requests').values(requests))
-        .selectFrom('tenant_usage')
-        .select(['tenant_id', (eb) => eb.fn.sum<string | number>('stored_bytes').as('bytes')])
-        .where('tenant_id', 'in', tenantIds)
-        .groupBy('tenant_id')
-        .execute();
-      const bytes = new Map(usage.map((u) => [u.tenant_id, Number(u.bytes)]));
-      for (const [i, r] of requests.entries()) {
-        if (r.tenant_id) (results[i] as IngestWriteResult).storedBytes = bytes.get(r.tenant_id) ?? 0;
-      }
-    } else {
-      await trx.insertInto('requests').values(requests).execute();
-    }
-    // Announce each tenant-owned request, and each new event, on the live stream.
-    const entries = [
-      ...requests.flatMap((r) =>
-        r.tenant_id ? [{ tenant_id: r.tenant_id, source_id: r.source_id, kind: 'request' as const, ref_id: r.id }] : [],
-      ),
-      ...events
-        .filter((e) => inserted.has(e.id))
-        .map((e) => ({ tenant_id: e.tenant_id, source_id: e.source_id, kind: 'event' as const, ref_id: e.id })),
-    ];
-    if (entries.length > 0) await trx.insertInto('stream_entries').values(entries).execute();
-    return results;
-  });
+/** Request rows (and their stream entries) for copies of events already stored: each names the first copy. */
+async function storeDuplicates(db: Db, writes: readonly IngestWrite[], ords: number[], results: IngestWriteResult[]) {
+  const { rows } = await sql<{ ord: number; first_id: string | null }>`
+    with w as (select * from json_to_recordset(${writesJson(writes, ords)}::json) as t(${WRITE_COLUMNS})),
+    found as (
+      select w.*, e.id as first_id from w
+      left join events e on e.source_id = w.source_id and e.provider_event_id = w.provider_event_id
+    ),
+    new_requests as (
+      insert into requests (id, tenant_id, source_id, ingest_key_hint, received_at, method, headers, body, body_bytes, remote_ip, outcome, reason, detail, status_code, event_id)
+      select id, tenant_id, source_id, ingest_key_hint, received_at, method, headers::jsonb, decode(body, 'base64'), body_bytes, remote_ip, 'duplicate', reason, detail, status_code, first_id
+      from found
+    ),
+    announced as (
+      insert into stream_entries (tenant_id, source_id, kind, ref_id)
+      select tenant_id, source_id, 'request', id from found where tenant_id is not null order by ord
+    )
+    select ord, first_id from found`.execute(db);
+  for (const row of rows) {
+    const result = results[row.ord] as IngestWriteResult;
+    result.duplicate = true;
+    result.eventId = row.first_id;
+  }
 }

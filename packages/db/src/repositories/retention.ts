@@ -1,26 +1,51 @@
+import { type IdKind, idTimeBound } from '@hookline/core';
 import { sql } from 'kysely';
 import type { Db } from '../database.ts';
 
+/** Tables pruned by id: their ids are time-sorted, so the primary key finds old rows. */
+const BY_ID: [table: 'events' | 'requests' | 'attempts', kind: IdKind][] = [
+  ['events', 'event'],
+  ['requests', 'request'],
+  ['attempts', 'attempt'],
+];
+
 /**
  * Deletes up to `batch` rows older than `cutoff` from each table that grows with traffic
- * (events take their deliveries and attempts with them). Small batches keep each
- * statement short, so pruning never holds locks that ingest waits on. Deleting requests
- * and events lowers their tenants' stored bytes (`tenant_usage`) by trigger, in the same
- * statement.
+ * (events take their deliveries with them). Small batches keep each statement short, so
+ * pruning never holds locks that ingest waits on. Deleting requests and events lowers their
+ * tenants' stored bytes (`tenant_usage`) by trigger, in the same statement.
+ *
+ * Stream entries have no time index: each pass records the newest sequence number as a
+ * checkpoint, and entries up to the newest checkpoint older than the cutoff are deleted.
  */
 export async function pruneOlderThan(db: Db, cutoff: Date, batch: number): Promise<number> {
   let deleted = 0;
-  for (const [table, column] of [
-    ['events', 'received_at'],
-    ['requests', 'received_at'],
-    ['stream_entries', 'created_at'],
-    ['rate_limited_counts', 'minute'],
-  ] as const) {
-    const result =
-      await sql`delete from ${sql.table(table)} where ctid in (select ctid from ${sql.table(table)} where ${sql.ref(column)} < ${cutoff} limit ${batch})`.execute(
+  const count = (result: { numAffectedRows?: bigint }) => Number(result.numAffectedRows ?? 0);
+  for (const [table, kind] of BY_ID) {
+    const bound = idTimeBound(kind, cutoff);
+    deleted += count(
+      await sql`delete from ${sql.table(table)} where id in (select id from ${sql.table(table)} where id < ${bound} order by id limit ${batch})`.execute(
         db,
-      );
-    deleted += Number(result.numAffectedRows ?? 0);
+      ),
+    );
+  }
+  deleted += count(
+    await sql`delete from rate_limited_counts where ctid in (select ctid from rate_limited_counts where minute < ${cutoff} limit ${batch})`.execute(
+      db,
+    ),
+  );
+  await sql`insert into stream_checkpoints (at, seq) select now(), coalesce(max(seq), 0) from stream_entries on conflict do nothing`.execute(
+    db,
+  );
+  const upTo = await sql<{ seq: string }>`select max(seq)::text as seq from stream_checkpoints where at < ${cutoff}`.execute(db);
+  const seq = upTo.rows[0]?.seq;
+  if (seq) {
+    deleted += count(
+      await sql`delete from stream_entries where seq in (select seq from stream_entries where seq <= ${seq}::bigint order by seq limit ${batch})`.execute(
+        db,
+      ),
+    );
+    await sql`delete from stream_checkpoints where at < ${cutoff} and seq < ${seq}::bigint`.execute(db);
   }
   await db.deleteFrom('sessions').where('expires_at', '<', new Date()).execute();
   return deleted;

@@ -43,9 +43,18 @@ export function updateSource(db: Db, tenantId: string, id: string, changes: Upda
 }
 
 /** Deletes the source and, by cascade, its destinations, requests, events, deliveries and attempts. */
+/**
+ * Deletes a source; its destinations, events and their deliveries go by cascade. Its request
+ * log goes explicitly (the append-only tables have no foreign keys, to keep ingest cheap);
+ * its attempts and stream entries are no longer reachable and go with retention.
+ */
 export async function deleteSource(db: Db, tenantId: string, id: string): Promise<boolean> {
-  const result = await db.deleteFrom('sources').where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst();
-  return result.numDeletedRows > 0n;
+  return db.transaction().execute(async (trx) => {
+    const result = await trx.deleteFrom('sources').where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst();
+    if (result.numDeletedRows === 0n) return false;
+    await trx.deleteFrom('requests').where('source_id', '=', id).execute();
+    return true;
+  });
 }
 
 /** Last event time and event count per source, for the sources list. */
