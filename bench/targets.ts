@@ -30,7 +30,7 @@ export interface Target {
 }
 
 /** Settings for measuring throughput, not the per-source and per-address rate limits. */
-const UNLIMITED = { HOOKLINE_INGEST_RATE_LIMIT: '100000000', LOG_LEVEL: 'error' };
+const UNLIMITED = { HOOKLINE_INGEST_RATE_LIMIT: '100000000', LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'error' };
 
 async function sendAndWait(ingestUrl: string, receiver: Receiver): Promise<string> {
   const { id, body, headers } = signedMuxEvent();

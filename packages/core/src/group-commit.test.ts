@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { GroupCommit } from './group-commit.ts';
 
 describe('GroupCommit', () => {
-  it('commits alone when idle and groups writes that arrive during a commit', async () => {
+  it('commits what one turn of the event loop submitted together, and groups writes that arrive during a commit', async () => {
     const batches: number[][] = [];
     const committer = new GroupCommit<number, number>(
       async (items) => {
@@ -12,9 +12,28 @@ describe('GroupCommit', () => {
       },
       { maxBatch: 100, maxInFlight: 1 },
     );
-    const results = await Promise.all([1, 2, 3, 4, 5].map((i) => committer.submit(i)));
-    expect(results).toEqual([2, 4, 6, 8, 10]);
-    expect(batches).toEqual([[1], [2, 3, 4, 5]]);
+    const first = [1, 2].map((i) => committer.submit(i));
+    // Submitted while the first commit is in flight: they wait, then go together.
+    await new Promise((r) => setTimeout(r, 5));
+    const later = [3, 4, 5].map((i) => committer.submit(i));
+    expect(await Promise.all([...first, ...later])).toEqual([2, 4, 6, 8, 10]);
+    expect(batches).toEqual([
+      [1, 2],
+      [3, 4, 5],
+    ]);
+  });
+
+  it('splits what waits into batches of at most maxBatch', async () => {
+    const batches: number[][] = [];
+    const committer = new GroupCommit<number, number>(
+      async (items) => {
+        batches.push(items);
+        return items;
+      },
+      { maxBatch: 2, maxInFlight: 4 },
+    );
+    await Promise.all([1, 2, 3, 4, 5].map((i) => committer.submit(i)));
+    expect(batches).toEqual([[1, 2], [3, 4], [5]]);
   });
 
   it('retries a failed batch one write at a time so one bad write fails alone', async () => {

@@ -1,8 +1,10 @@
 /**
- * Groups concurrent writes into shared transactions. Under light load a write commits on
- * its own at once (no added latency); while commits are in flight, new writes queue and
- * the next commit takes them all, so throughput grows with load instead of the commit
- * rate capping it. A failed batch is retried one write at a time, so one bad write
+ * Groups concurrent writes into shared transactions. A commit starts at the end of the
+ * current turn of the event loop (setImmediate), so every write submitted while this turn's
+ * I/O was handled joins it: with an embedded database, whose queries run synchronously on
+ * this thread, nothing else could ever overlap. While commits are in flight, new writes
+ * queue and the next commit takes them all, so throughput grows with load instead of the
+ * commit rate capping it. A failed batch is retried one write at a time, so one bad write
  * cannot fail its neighbours.
  */
 interface Waiting<I, O> {
@@ -20,10 +22,17 @@ export class GroupCommit<I, O> {
     private readonly options: { maxBatch: number; maxInFlight: number },
   ) {}
 
+  #scheduled = false;
+
   submit(item: I): Promise<O> {
     return new Promise<O>((resolve, reject) => {
       this.#pending.push({ item, resolve, reject });
-      this.#flush();
+      if (this.#scheduled) return;
+      this.#scheduled = true;
+      setImmediate(() => {
+        this.#scheduled = false;
+        this.#flush();
+      });
     });
   }
 

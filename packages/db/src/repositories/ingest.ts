@@ -100,10 +100,28 @@ export async function storeIngestBatch(
   options: IngestBatchOptions = {},
 ): Promise<IngestWriteResult[]> {
   const now = new Date();
-  const usage = options.readUsage
-    ? sql`(select sum(u.stored_bytes) from tenant_usage u where u.tenant_id = w.tenant_id)`
-    : sql`null::bigint`;
-  const { rows } = await sql<Outcome>`
+  const { rows } = await ingestStatement(writes, now, options.readUsage ?? false, options.leasedUntil).execute(db);
+
+  const results: IngestWriteResult[] = writes.map(() => ({ stale: false, eventId: null, duplicate: false, deliveries: [] }));
+  const duplicates: number[] = [];
+  for (const row of rows) {
+    const write = writes[row.ord] as IngestWrite;
+    const result = results[row.ord] as IngestWriteResult;
+    result.storedBytes = row.stored_bytes === null ? undefined : Number(row.stored_bytes);
+    if (row.stale) result.stale = true;
+    else if (row.inserted) {
+      result.eventId = write.event?.id ?? null;
+      result.deliveries = write.event ? (write.deliveries ?? []).map((d) => ({ id: d.id, runAt: now })) : [];
+    } else duplicates.push(row.ord);
+  }
+  if (duplicates.length > 0) await storeDuplicates(db, writes, duplicates, results);
+  return results;
+}
+
+/** The batch's one statement (see storeIngestBatch). */
+export function ingestStatement(writes: readonly IngestWrite[], now: Date, readUsage: boolean, leasedUntil: Date | undefined) {
+  const usage = readUsage ? sql`(select sum(u.stored_bytes) from tenant_usage u where u.tenant_id = w.tenant_id)` : sql`null::bigint`;
+  return sql<Outcome>`
     with w as (select * from json_to_recordset(${writesJson(writes)}::json) as t(${WRITE_COLUMNS})),
     fresh as (
       select * from w
@@ -121,7 +139,7 @@ export async function storeIngestBatch(
     kept as (select * from fresh where event_id is null or event_id in (select id from new_events)),
     new_deliveries as (
       insert into deliveries (id, tenant_id, event_id, destination_id, status, next_attempt_at, locked_until, created_at, updated_at)
-      select d.id, kept.tenant_id, kept.event_id, d.destination_id, 'pending', ${now}, ${options.leasedUntil ?? null}::timestamptz, ${now}, ${now}
+      select d.id, kept.tenant_id, kept.event_id, d.destination_id, 'pending', ${now}, ${leasedUntil ?? null}::timestamptz, ${now}, ${now}
       from kept cross join lateral json_to_recordset(kept.deliveries) as d(id text, destination_id text)
       where kept.event_id is not null
     ),
@@ -141,22 +159,7 @@ export async function storeIngestBatch(
            w.ord not in (select ord from fresh) as stale,
            w.ord in (select ord from kept) as inserted,
            ${usage} as stored_bytes
-    from w`.execute(db);
-
-  const results: IngestWriteResult[] = writes.map(() => ({ stale: false, eventId: null, duplicate: false, deliveries: [] }));
-  const duplicates: number[] = [];
-  for (const row of rows) {
-    const write = writes[row.ord] as IngestWrite;
-    const result = results[row.ord] as IngestWriteResult;
-    result.storedBytes = row.stored_bytes === null ? undefined : Number(row.stored_bytes);
-    if (row.stale) result.stale = true;
-    else if (row.inserted) {
-      result.eventId = write.event?.id ?? null;
-      result.deliveries = write.event ? (write.deliveries ?? []).map((d) => ({ id: d.id, runAt: now })) : [];
-    } else duplicates.push(row.ord);
-  }
-  if (duplicates.length > 0) await storeDuplicates(db, writes, duplicates, results);
-  return results;
+    from w`;
 }
 
 /** Request rows (and their stream entries) for copies of events already stored: each names the first copy. */
