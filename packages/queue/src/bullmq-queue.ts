@@ -34,7 +34,7 @@ export class BullMqQueue implements DeliveryQueue {
   #buffered: { jobs: DeliveryJob[]; settle: { resolve: () => void; reject: (e: unknown) => void }[] } | undefined;
 
   /**
-   * Enqueues made within a few milliseconds of each other go to Redis as one addBulk: at
+   * Enqueues made in one turn of the event loop go to Redis as one addBulk: at
    * ingest every request enqueues its own deliveries, and one round trip per request would
    * cap throughput. Each caller's promise settles with the shared write.
    */
@@ -43,7 +43,7 @@ export class BullMqQueue implements DeliveryQueue {
     return new Promise<void>((resolve, reject) => {
       if (!this.#buffered) {
         this.#buffered = { jobs: [], settle: [] };
-        setTimeout(() => this.#flush(), 2).unref();
+        setImmediate(() => this.#flush());
       }
       this.#buffered.jobs.push(...jobs);
       this.#buffered.settle.push({ resolve, reject });

@@ -124,14 +124,30 @@ export class DeliveryWorker {
       .finally(() => this.#slots.release(1));
   }
 
+  readonly #opened = new Map<string, string>();
+
+  /**
+   * A destination's signing secret, opened once: every attempt to it would otherwise decrypt
+   * it again. Keyed by the sealed text, so a rotated secret is a new entry; bounded.
+   */
+  #open(sealed: string): string {
+    let secret = this.#opened.get(sealed);
+    if (secret === undefined) {
+      secret = this.#deps.secrets.open(sealed);
+      if (this.#opened.size >= 10_000) this.#opened.clear();
+      this.#opened.set(sealed, secret);
+    }
+    return secret;
+  }
+
   async #attempt(delivery: ClaimedDelivery): Promise<void> {
-    const { db, secrets, http } = this.#deps;
+    const { db, http } = this.#deps;
     if (delivery.paused_at) return holdDelivery(db, delivery.id);
 
     const now = this.#now();
-    const keys = [secrets.open(delivery.secret_sealed)];
+    const keys = [this.#open(delivery.secret_sealed)];
     if (delivery.previous_secret_sealed && delivery.previous_secret_expires_at && delivery.previous_secret_expires_at.getTime() > now) {
-      keys.push(secrets.open(delivery.previous_secret_sealed));
+      keys.push(this.#open(delivery.previous_secret_sealed));
     }
     const number = delivery.attempt_count + 1;
     const timestamp = Math.floor(now / 1000);
