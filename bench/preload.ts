@@ -10,6 +10,13 @@ type Query = (text: string, params?: unknown[]) => Promise<{ rows: Record<string
 export async function cloneHistory(query: Query, providerEventId: string, count: number): Promise<void> {
   const seed = (await query('select id, request_id from events where provider_event_id = $1', [providerEventId])).rows[0];
   if (!seed) throw new Error(`preload: no event with provider id ${providerEventId}`);
+  // The receiver sees a delivery before its attempt is recorded: wait for the record, so
+  // every row that mentions the seed is known before cloning starts.
+  for (let i = 0; i < 100; i++) {
+    const recorded = await query("select 1 from deliveries where event_id = $1 and status = 'succeeded'", [seed.id]);
+    if (recorded.rows.length > 0) break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
   const ids = [seed.id as string, seed.request_id as string];
   for (const table of ['deliveries', 'attempts']) {
     const found = await query(`select id from ${table} where event_id = $1`, [seed.id]);
@@ -50,5 +57,11 @@ export async function cloneHistory(query: Query, providerEventId: string, count:
       );
     }
   }
-  await query('analyze');
+  await settle(query);
+}
+
+/** Vacuums, analyzes and checkpoints, so the run that follows does not pay for the load. */
+export async function settle(query: Query): Promise<void> {
+  await query('vacuum analyze');
+  await query('checkpoint');
 }

@@ -7,6 +7,7 @@
 //   BENCH_CONNECTIONS  closed-loop connections (default 32)
 //   BENCH_PRELOAD      events of history for the second pass (default 1000000; 0 skips it)
 //   BENCH_TARGETS      naive,scale,embedded (default all three)
+//   BENCH_PACED        the paced rate, when running a target without the naive one
 import { parseDuration } from '@hookline/core';
 import setupTemplate from '../packages/testing/src/global-setup.ts';
 import { closedLoop, type LoadResult, paced, percentile, Receiver, rssMb } from './load.ts';
@@ -17,6 +18,8 @@ const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const PRELOAD = Number(process.env.BENCH_PRELOAD ?? 1_000_000);
 const TARGETS = (process.env.BENCH_TARGETS ?? 'naive,scale,embedded').split(',');
 const DRAIN_MS = 120_000;
+/** Paced rate to use instead of 80 % of the naive closed-loop rate (to rerun one target alone). */
+const PACED = process.env.BENCH_PACED ? Number(process.env.BENCH_PACED) : undefined;
 
 const starters: Record<string, (r: Receiver) => Promise<Target>> = {
   naive: naiveTarget,
@@ -79,13 +82,35 @@ async function bench(name: string, receiver: Receiver, preload: number, pacedRat
     const closed = await measure(receiver, await closedLoop(target.ingestUrl, CONNECTIONS, DURATION));
     clearInterval(sampler);
     receiver.reset();
-    const rate = pacedRate ?? Math.round(closed.deliveredPerSec * 0.8);
+    const rate = PACED ?? pacedRate ?? Math.round(closed.deliveredPerSec * 0.8);
     const open = await measure(receiver, await paced(target.ingestUrl, rate, DURATION));
     console.log(`  ${target.name}: ${closed.deliveredPerSec} delivered/s closed loop; paced ${rate}/s`);
-    return { name: target.name, closed, open, rate, maxRss: Math.round(maxRss) };
+    const lists = target.api ? await timeLists(target.api) : undefined;
+    return { name: target.name, closed, open, rate, maxRss: Math.round(maxRss), lists };
   } finally {
     await target.stop();
   }
+}
+
+/** Median milliseconds of the list endpoints a person opens first, and of a live stream's first byte. */
+async function timeLists(api: { url: string; key: string }): Promise<string> {
+  const headers = { authorization: `Bearer ${api.key}` };
+  const median = async (path: string) => {
+    const times: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const t0 = performance.now();
+      const res = await fetch(`${api.url}${path}`, { headers });
+      if (path.startsWith('/v1/stream')) await res.body?.getReader().read();
+      else await res.arrayBuffer();
+      times.push(performance.now() - t0);
+      if (path.startsWith('/v1/stream')) await res.body?.cancel().catch(() => {});
+    }
+    return percentile(times, 50).toFixed(0);
+  };
+  const paths = ['/v1/events?limit=50', '/v1/requests?limit=50', '/v1/sources', '/v1/stream'];
+  const figures = [];
+  for (const path of paths) figures.push(await median(path));
+  return figures.join(' / ');
 }
 
 const dropTemplate = await setupTemplate();
@@ -111,12 +136,13 @@ try {
         'delivered/s': r.closed.deliveredPerSec,
         'ingest p50/p99 ms': `${r.closed.ingestP50} / ${r.closed.ingestP99}`,
         'e2e p50/p95/p99 ms': `${r.closed.e2eP50} / ${r.closed.e2eP95} / ${r.closed.e2eP99}`,
-        [`paced/s`]: r.rate,
+        'paced/s': r.rate,
         'paced ingest p99 ms': r.open.ingestP99,
         'paced e2e p95 ms': r.open.e2eP95,
         'not delivered': r.closed.undelivered + r.open.undelivered,
         failures: r.closed.failures + r.open.failures,
         'max RSS MB': r.maxRss,
+        'events / requests / sources / stream ms': r.lists ?? '',
       })),
     );
     const naive = results.find((r) => r.name.startsWith('naive'));

@@ -17,13 +17,15 @@ import {
 } from '@hookline/testing';
 import pg from 'pg';
 import { MUX_SECRET, type Receiver, signedMuxEvent } from './load.ts';
-import { cloneHistory } from './preload.ts';
+import { cloneHistory, settle } from './preload.ts';
 
 export interface Target {
   name: string;
   ingestUrl: string;
   /** The process whose memory is reported (the all-in-one process, or the relay). */
   pid: number;
+  /** Hookline's API, to time the list endpoints (the naive relay has none). */
+  api?: { url: string; key: string };
   /** Fills storage with `count` delivered events' worth of history. */
   preload(count: number): Promise<void>;
   stop(): Promise<void>;
@@ -87,7 +89,7 @@ export async function naiveTarget(receiver: Receiver): Promise<Target> {
            select 'pre-' || g, $1, 'delivered', 1, now() from generate_series(1, $2::int) g`,
           [body, count],
         );
-        await client.query('analyze naive_events');
+        await settle((text) => client.query(text));
       } finally {
         await client.end();
       }
@@ -101,12 +103,12 @@ export async function naiveTarget(receiver: Receiver): Promise<Target> {
   };
 }
 
-/** Signs up, and points a Mux source at the receiver. Returns the source's ingest path. */
-async function configure(apiUrl: string, receiver: Receiver): Promise<string> {
-  const { api } = await signUp(apiUrl);
+/** Signs up, and points a Mux source at the receiver. Returns the source's ingest path and an API key. */
+async function configure(apiUrl: string, receiver: Receiver): Promise<{ path: string; key: string }> {
+  const { api, apiKey } = await signUp(apiUrl);
   const source = await api.ok('POST', '/v1/sources', { name: 'bench', provider: 'mux', verification: { secret: MUX_SECRET } });
   await api.ok('POST', '/v1/destinations', { source_id: source.id, url: receiver.url });
-  return new URL(source.ingest_url).pathname;
+  return { path: new URL(source.ingest_url).pathname, key: apiKey };
 }
 
 export async function scaleTarget(receiver: Receiver): Promise<Target> {
@@ -115,11 +117,12 @@ export async function scaleTarget(receiver: Receiver): Promise<Target> {
   const api = await startHooklineProcess({ env, role: 'api' });
   const relay = await startHooklineProcess({ env, role: 'relay' });
   const worker = await startHooklineProcess({ env, role: 'worker' });
-  const path = await configure(api.url, receiver);
+  const { path, key } = await configure(api.url, receiver);
   const ingestUrl = `${relay.url}${path}`;
   return {
     name: 'Hookline scale (PG + Redis, 3 processes)',
     ingestUrl,
+    api: { url: api.url, key },
     pid: relay.child.pid as number,
     async preload(count) {
       const seed = await sendAndWait(ingestUrl, receiver);
@@ -142,10 +145,11 @@ export async function embeddedTarget(receiver: Receiver): Promise<Target> {
   const storage = await backendEnv({ backend: 'embedded' });
   const env: Record<string, string> = { ...storage.env, ...UNLIMITED };
   let hookline: HooklineProcess = await startHooklineProcess({ env });
-  const path = await configure(hookline.url, receiver);
+  const { path, key } = await configure(hookline.url, receiver);
   const target: Target = {
     name: 'Hookline embedded (PGlite, 1 process)',
     ingestUrl: `${hookline.url}${path}`,
+    api: { url: hookline.url, key },
     pid: hookline.child.pid as number,
     async preload(count) {
       const seed = await sendAndWait(target.ingestUrl, receiver);
@@ -160,6 +164,7 @@ export async function embeddedTarget(receiver: Receiver): Promise<Target> {
       }
       hookline = await startHooklineProcess({ env });
       target.ingestUrl = `${hookline.url}${path}`;
+      target.api = { url: hookline.url, key };
       target.pid = hookline.child.pid as number;
     },
     async stop() {

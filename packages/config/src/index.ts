@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { isIP } from 'node:net';
+import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseDuration, parseDurationList, parseSize } from '@hookline/core';
 
@@ -23,6 +24,8 @@ export interface Config {
   redisPrefix: string;
   /** Most ingested requests committed in one transaction (1 turns group commit off). */
   ingestBatchSize: number;
+  /** Ingest statements in flight at once per relay process on PostgreSQL (PGlite runs one). */
+  ingestCommits: number;
   /** Requests per minute per API key (or web session). */
   apiRateLimit: number;
   /** Requests per minute per source ingest URL. */
@@ -151,6 +154,13 @@ export function loadConfig(env: Env = process.env): Config {
     if (!Number.isInteger(n) || n < 1 || n > 1000) throw new Error(`"${raw}" is not a whole number from 1 to 1000`);
     return n;
   });
+  // Few in flight keeps batches growing with load: more statements at once would only share
+  // the same cores, each carrying fewer writes.
+  const ingestCommits = read(env, 'HOOKLINE_INGEST_COMMITS', Math.min(8, availableParallelism()), (raw) => {
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < 1 || n > 64) throw new Error(`"${raw}" is not a whole number from 1 to 64`);
+    return n;
+  });
   const perMinute = (raw: string) => {
     const n = Number(raw);
     if (!Number.isInteger(n) || n < 1) throw new Error(`"${raw}" is not a whole number of requests per minute`);
@@ -197,6 +207,7 @@ export function loadConfig(env: Env = process.env): Config {
     sweepIntervalMs,
     redisPrefix,
     ingestBatchSize,
+    ingestCommits,
     apiRateLimit,
     ingestRateLimit,
     unknownKeyRateLimit,

@@ -126,7 +126,7 @@ export async function startHookline(config: Config, roles: ReadonlySet<Role>): P
       secrets,
       log,
       maxBodyBytes: config.maxBodyBytes,
-      maxConcurrentCommits: database.kind === 'pglite' ? 1 : 8,
+      maxConcurrentCommits: database.kind === 'pglite' ? 1 : config.ingestCommits,
       maxBatch: config.ingestBatchSize,
       rejectedBodyExcerptBytes: config.rejectedBodyExcerptBytes,
       unknownKeyRateLimit: config.unknownKeyRateLimit,
