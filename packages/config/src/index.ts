@@ -46,6 +46,8 @@ export interface Config {
   streamHeartbeatMs: number;
   /** Deliveries in flight at once per worker process. */
   workerConcurrency: number;
+  /** How long SIGTERM waits for work in flight before exiting anyway. */
+  shutdownTimeoutMs: number;
   logLevel: string;
 }
 
@@ -186,6 +188,7 @@ export function loadConfig(env: Env = process.env): Config {
     if (!Number.isInteger(n) || n < 1 || n > 1000) throw new Error(`"${raw}" is not a whole number from 1 to 1000`);
     return n;
   });
+  const shutdownTimeoutMs = read(env, 'HOOKLINE_SHUTDOWN_TIMEOUT', 10_000, parseDuration);
   const logLevel = read(env, 'LOG_LEVEL', 'info', (raw) => {
     if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(raw)) {
       throw new Error('use fatal, error, warn, info, debug, trace or silent');
@@ -218,6 +221,7 @@ export function loadConfig(env: Env = process.env): Config {
     pruneIntervalMs,
     streamHeartbeatMs,
     workerConcurrency,
+    shutdownTimeoutMs,
     logLevel,
   };
 }

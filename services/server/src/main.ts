@@ -19,6 +19,12 @@ try {
   if (roles.has('api')) console.log(`hookline: open ${config.publicUrl}/ for the web UI, ${config.publicUrl}/openapi.json for the API`);
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => {
+      // Work still in flight at the deadline is safe to drop: its delivery's lease lapses and
+      // the sweeper hands it to another worker; ingest answered only what it had committed.
+      setTimeout(() => {
+        console.error(`hookline: shutdown took over ${config.shutdownTimeoutMs} ms; exiting with work in flight (it is retried)`);
+        process.exit(0);
+      }, config.shutdownTimeoutMs).unref();
       hookline.close().then(
         () => process.exit(0),
         () => process.exit(1),
