@@ -7,6 +7,8 @@ import * as ingestLimits from './migrations/2026_12_01_0001_ingest_limits.ts';
 import * as ingestKeyHash from './migrations/2026_12_01_0002_ingest_key_hash.ts';
 import * as accounts from './migrations/2026_12_01_0003_accounts.ts';
 import * as hotPath from './migrations/2026_12_01_0004_hot_path.ts';
+import * as failedDeliveriesIndex from './migrations/2026_12_01_0005_failed_deliveries_index.ts';
+import * as invites from './migrations/2026_12_01_0006_invites.ts';
 
 /** Migrations are listed here, in order, so bundling and tsx both find them without fs globbing. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -18,6 +20,8 @@ const MIGRATIONS: Record<string, Migration> = {
   '2026_12_01_0002_ingest_key_hash': ingestKeyHash,
   '2026_12_01_0003_accounts': accounts,
   '2026_12_01_0004_hot_path': hotPath,
+  '2026_12_01_0005_failed_deliveries_index': failedDeliveriesIndex,
+  '2026_12_01_0006_invites': invites,
 };
 
 class StaticProvider implements MigrationProvider {

@@ -177,11 +177,23 @@ export interface TenantUsageTable {
   stored_bytes: ColumnType<string | number, number, number>;
 }
 
+/** A one-use token that lets a new tenant sign up while signup is closed (only its hash is kept). */
+export interface InviteTable {
+  token_hash: string;
+  /** Who invited; null for the admin command. */
+  tenant_id: string | null;
+  created_at: CreatedAt;
+  expires_at: Timestamp;
+  used_at: NullableTimestamp;
+  used_by_tenant_id: string | null;
+}
+
 export interface Database {
   rate_limited_counts: RateLimitedCountTable;
   tenant_usage: TenantUsageTable;
   sessions: SessionTable;
   login_failures: LoginFailureTable;
+  invites: InviteTable;
   stream_entries: StreamEntryTable;
   tenants: TenantTable;
   users: UserTable;

@@ -1,5 +1,5 @@
 import { sql, type UpdateQueryBuilder, type UpdateResult } from 'kysely';
-import type { Db } from '../database.ts';
+import { type Db, PREPARED } from '../database.ts';
 import type { Database, DeliveryStatus, NewAttempt } from '../tables.ts';
 
 /**
@@ -10,42 +10,43 @@ import type { Database, DeliveryStatus, NewAttempt } from '../tables.ts';
  * and the sweeper hands the delivery to another worker, so a killed process loses nothing.
  * Ids that are not due or are held elsewhere are simply not returned.
  */
-export function claimDeliveries(db: Db, ids: readonly string[], leaseMs: number) {
-  return db
-    .with('claimed', (qb) =>
-      qb
-        .updateTable('deliveries')
-        .set({ locked_until: sql<Date>`now() + make_interval(secs => ${leaseMs / 1000})` })
-        .where('id', 'in', ids)
-        .where('status', '=', 'pending')
-        .where('next_attempt_at', '<=', sql<Date>`now() + interval '1 second'`)
-        .where((eb) => eb.or([eb('locked_until', 'is', null), eb('locked_until', '<', sql<Date>`now()`)]))
-        .returning(['id', 'tenant_id', 'event_id', 'destination_id', 'attempt_count', 'updated_at']),
+export async function claimDeliveries(db: Db, ids: readonly string[], leaseMs: number) {
+  const { rows } = await sql<ClaimedDelivery>`${sql.raw(PREPARED)}
+    with claimed as (
+      update deliveries set locked_until = now() + make_interval(secs => ${leaseMs / 1000}::float8)
+      where id in (select json_array_elements_text(${JSON.stringify(ids)}::json))
+        and status = 'pending'
+        and next_attempt_at <= now() + interval '1 second'
+        and (locked_until is null or locked_until < now())
+      returning id, tenant_id, event_id, destination_id, attempt_count, updated_at
     )
-    .selectFrom('claimed')
-    .innerJoin('events', 'events.id', 'claimed.event_id')
-    .innerJoin('destinations', 'destinations.id', 'claimed.destination_id')
-    .select([
-      'claimed.id',
-      'claimed.tenant_id',
-      'claimed.event_id',
-      'claimed.destination_id',
-      'claimed.attempt_count',
-      'claimed.updated_at',
-      'events.payload',
-      'events.type',
-      'events.provider',
-      'events.source_id',
-      'destinations.url',
-      'destinations.secret_sealed',
-      'destinations.previous_secret_sealed',
-      'destinations.previous_secret_expires_at',
-      'destinations.paused_at',
-    ])
-    .execute();
+    select c.id, c.tenant_id, c.event_id, c.destination_id, c.attempt_count, c.updated_at,
+           e.payload, e.type, e.provider, e.source_id,
+           d.url, d.secret_sealed, d.previous_secret_sealed, d.previous_secret_expires_at, d.paused_at
+    from claimed c
+    join events e on e.id = c.event_id
+    join destinations d on d.id = c.destination_id`.execute(db);
+  return rows;
 }
 
-export type ClaimedDelivery = Awaited<ReturnType<typeof claimDeliveries>>[number];
+/** One claimed delivery with what its attempt needs. */
+export interface ClaimedDelivery {
+  id: string;
+  tenant_id: string;
+  event_id: string;
+  destination_id: string;
+  attempt_count: number;
+  updated_at: Date;
+  payload: string;
+  type: string;
+  provider: string;
+  source_id: string;
+  url: string;
+  secret_sealed: string;
+  previous_secret_sealed: string | null;
+  previous_secret_expires_at: Date | null;
+  paused_at: Date | null;
+}
 
 /** One finished attempt, and where it leaves its delivery. */
 export interface AttemptRecord {
@@ -81,7 +82,7 @@ export async function recordAttempts(db: Db, records: readonly AttemptRecord[]):
       claimed_version: claimedVersion,
     })),
   );
-  const { rows } = await sql<RecordedDelivery>`
+  const { rows } = await sql<RecordedDelivery>`${sql.raw(PREPARED)}
     with input as (
       select * from json_to_recordset(${input}::json) as t(
         id text, tenant_id text, delivery_id text, event_id text, source_id text, number int, status_code int,

@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import type { Db } from '../database.ts';
+import { type Db, PREPARED } from '../database.ts';
 import type { NewEvent, NewRequest } from '../tables.ts';
 
 /** One request as ingest stores it: always the request row, and the event if it carried one. */
@@ -121,7 +121,7 @@ export async function storeIngestBatch(
 /** The batch's one statement (see storeIngestBatch). */
 export function ingestStatement(writes: readonly IngestWrite[], now: Date, readUsage: boolean, leasedUntil: Date | undefined) {
   const usage = readUsage ? sql`(select sum(u.stored_bytes) from tenant_usage u where u.tenant_id = w.tenant_id)` : sql`null::bigint`;
-  return sql<Outcome>`
+  return sql<Outcome>`${sql.raw(PREPARED)}
     with w as (select * from json_to_recordset(${writesJson(writes)}::json) as t(${WRITE_COLUMNS})),
     fresh as (
       select * from w
@@ -164,7 +164,7 @@ export function ingestStatement(writes: readonly IngestWrite[], now: Date, readU
 
 /** Request rows (and their stream entries) for copies of events already stored: each names the first copy. */
 async function storeDuplicates(db: Db, writes: readonly IngestWrite[], ords: number[], results: IngestWriteResult[]) {
-  const { rows } = await sql<{ ord: number; first_id: string | null }>`
+  const { rows } = await sql<{ ord: number; first_id: string | null }>`${sql.raw(PREPARED)}
     with w as (select * from json_to_recordset(${writesJson(writes, ords)}::json) as t(${WRITE_COLUMNS})),
     found as (
       select w.*, e.id as first_id from w
