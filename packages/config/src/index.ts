@@ -48,6 +48,13 @@ export interface Config {
   workerConcurrency: number;
   /** How long SIGTERM waits for work in flight before exiting anyway. */
   shutdownTimeoutMs: number;
+  /** `closed`: POST /v1/signup answers 403 unless it carries an invite; the admin command still creates tenants. */
+  signup: 'open' | 'closed';
+  /**
+   * Fastify's `trustProxy`: which peers' X-Forwarded-For gives the client address (false: none);
+   * a hop count becomes a function trusting that many hops nearest to Hookline.
+   */
+  trustProxy: boolean | string[] | ((address: string, hop: number) => boolean);
   logLevel: string;
 }
 
@@ -106,6 +113,33 @@ function parseSecretKey(raw: string): Buffer {
 
 function isLoopback(host: string): boolean {
   if (host === 'localhost') return true;
+/** `true`/`false`, a hop count, or a comma-separated list of addresses and CIDR ranges. */
+export function parseTrustProxy(raw: string): Config['trustProxy'] {
+  if (/^(true|false)$/i.test(raw)) return raw.toLowerCase() === 'true';
+  if (/^\d+$/.test(raw)) {
+    // Fastify ignores a bare number (it cannot check the peer); as a function it is the usual
+    // meaning: the nearest `hops` addresses (the peer first) are proxies, the next is the client.
+    const hops = Number(raw);
+    if (hops === 0) return false;
+    return (_address: string, hop: number) => hop < hops;
+  }
+  const entries = raw
+    .split(',')
+    .map((e) => e.trim())
+    .filter(Boolean);
+  if (entries.length === 0) throw new Error('give true, a hop count, or addresses/CIDRs separated by commas');
+  for (const entry of entries) {
+    const [address, bits, ...rest] = entry.split('/');
+    const family = isIP(address ?? '');
+    const maxBits = family === 4 ? 32 : 128;
+    const badBits = bits !== undefined && (!/^\d+$/.test(bits) || Number(bits) > maxBits);
+    if (family === 0 || badBits || rest.length > 0) {
+      throw new Error(`"${entry}" is not an address or CIDR range (give true, a hop count, or addresses/CIDRs separated by commas)`);
+    }
+  }
+  return entries;
+}
+
   if (isIP(host) === 4) return host.startsWith('127.');
   return host === '::1';
 }
@@ -191,6 +225,11 @@ export function loadConfig(env: Env = process.env): Config {
   const shutdownTimeoutMs = read(env, 'HOOKLINE_SHUTDOWN_TIMEOUT', 10_000, parseDuration);
   const logLevel = read(env, 'LOG_LEVEL', 'info', (raw) => {
     if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(raw)) {
+  const signup = read(env, 'HOOKLINE_SIGNUP', 'open' as 'open' | 'closed', (raw) => {
+    if (raw !== 'open' && raw !== 'closed') throw new Error(`"${raw}" is not open or closed`);
+    return raw;
+  });
+  const trustProxy = read(env, 'HOOKLINE_TRUST_PROXY', false as Config['trustProxy'], parseTrustProxy);
       throw new Error('use fatal, error, warn, info, debug, trace or silent');
     }
     return raw;
@@ -225,3 +264,5 @@ export function loadConfig(env: Env = process.env): Config {
     logLevel,
   };
 }
+    signup,
+    trustProxy,

@@ -169,6 +169,8 @@ export interface paths {
                             };
                         };
                     };
+                        /** @description An invite token (POST /v1/invites); required while signup is closed, spent once */
+                        invite?: string;
                 };
                 /** @description Default Response */
                 409: {
@@ -208,6 +210,20 @@ export interface paths {
         post: {
             parameters: {
                 query?: never;
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
                 header?: never;
                 path?: never;
                 cookie?: never;
@@ -481,6 +497,49 @@ export interface paths {
                     content: {
                         "application/json": {
                             /** @description The user's other sessions, now logged out */
+    "/v1/invites": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Create a one-use invite for a new tenant to sign up (valid 7 days; the token is shown only in this answer) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Pass as `invite` to POST /v1/signup */
+                            token: string;
+                            /** @description The web UI's signup page with the token filled in */
+                            url: string;
+                            /** Format: date-time */
+                            expires_at: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
                             other_sessions_ended: number;
                         };
                     };

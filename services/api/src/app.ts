@@ -6,13 +6,14 @@ import { accountRoutes } from './routes/account.ts';
 import { apiKeyRoutes } from './routes/api-keys.ts';
 import { destinationRoutes } from './routes/destinations.ts';
 import { eventRoutes } from './routes/events.ts';
+import { inviteRoutes } from './routes/invites.ts';
 import { requestRoutes } from './routes/requests.ts';
 import { sessionRoutes } from './routes/sessions.ts';
 import { signupRoutes } from './routes/signup.ts';
 import { sourceRoutes } from './routes/sources.ts';
 import { streamRoutes } from './routes/stream.ts';
 
-/** The tenant API under /v1. Signup is open; everything else needs an API key. */
+/** The tenant API under /v1. Signup (unless closed) and login are open; everything else needs an API key. */
 export async function apiRoutes(app: FastifyInstance, deps: ApiDeps) {
   const { perMinute, redis, nameSpace } = deps.rateLimit;
   // Signup and login are open: a small budget per address slows password guessing.
@@ -25,6 +26,7 @@ export async function apiRoutes(app: FastifyInstance, deps: ApiDeps) {
     authed.addHook('onRequest', authenticator(deps.db));
     await limitRequests(authed, { max: perMinute, key: perCaller, redis, nameSpace: `${nameSpace}api:` });
     await authed.register(apiKeyRoutes, deps);
+    await authed.register(inviteRoutes, deps);
     await authed.register(accountRoutes, deps);
     await authed.register(sourceRoutes, deps);
     await authed.register(destinationRoutes, deps);

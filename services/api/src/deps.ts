@@ -12,6 +12,8 @@ export interface ApiDeps {
   secrets: SecretBox;
   publicUrl: string;
   allowPrivateDestinations: boolean;
+  /** HOOKLINE_SIGNUP: `closed` refuses signups that carry no invite. Unset: open. */
+  signup?: 'open' | 'closed';
   /** Live stream heartbeat and poll intervals. */
   stream?: { heartbeatMs: number; pollMs: number };
   rateLimit: { perMinute: number; redis?: Redis | undefined; nameSpace: string };

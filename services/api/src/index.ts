@@ -5,4 +5,5 @@ export * from './openapi.ts';
 export * from './rate-limits.ts';
 export * from './routes/health.ts';
 export * from './security-headers.ts';
+export * from './tenants.ts';
 export * from './web-ui.ts';

@@ -65,6 +65,8 @@ export async function startHookline(config: Config, roles: ReadonlySet<Role>): P
     forceCloseConnections: true,
     bodyLimit: 1024 * 1024,
   });
+    // HOOKLINE_TRUST_PROXY: request.ip (rate limits, the request log) is the client's behind a load balancer.
+    trustProxy: config.trustProxy,
   const log = app.log;
   const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
   const queue = openQueue({
@@ -175,6 +177,7 @@ export async function startHookline(config: Config, roles: ReadonlySet<Role>): P
       await pruner?.stop();
       await queue.close();
       await notifier.close();
+      signup: config.signup,
       limiterRedis?.disconnect();
       await http?.close();
       await database.close();

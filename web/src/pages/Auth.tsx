@@ -1,7 +1,8 @@
 import { useState } from 'preact/hooks';
-import { api } from '../api.ts';
+import { ApiError, api } from '../api.ts';
 import { ErrorBox, Field, Logo } from '../components.tsx';
 import { saveMe } from '../data.ts';
+import { parseHash } from '../router.ts';
 import { useSubmit } from '../submit.ts';
 import { PASSWORD_HINT } from './Account.tsx';
 
@@ -13,15 +14,19 @@ export function AuthPage(props: { mode: 'login' | 'signup'; expired: boolean; on
   const [email, setEmail] = useState('');
   const [password, setPassword] = useState('');
   const [name, setName] = useState('');
+  // An invite link (POST /v1/invites) opens #/signup?invite=…; while signup is closed it is the way in.
+  const invite = signup ? (parseHash().query.get('invite') ?? undefined) : undefined;
   const { submit, busy, error } = useSubmit(async () => {
     if (signup) {
-      const created = await api.post('/v1/signup', { body: { email, password, name }, quiet401: true });
+      const created = await api.post('/v1/signup', { body: { email, password, name, invite }, quiet401: true });
       sessionStorage.setItem(FIRST_KEY, created.api_key);
     }
     const session = await api.post('/v1/sessions', { body: { email, password }, quiet401: true });
     saveMe({ email: session.user.email, tenant: session.tenant.name });
     props.onDone();
   });
+  // The API says so: HOOKLINE_SIGNUP=closed and no (usable) invite.
+  const closed = signup && error instanceof ApiError && error.code === 'signup_closed';
 
   return (
     <main class="auth" id="main">
@@ -37,7 +42,14 @@ export function AuthPage(props: { mode: 'login' | 'signup'; expired: boolean; on
             : 'Welcome back. Your webhooks kept arriving while you were away.'}
         </p>
         {props.expired && !error && <div class="alert alert-info">Your session ended. Log in again to continue.</div>}
-        <ErrorBox error={error} />
+        {signup && invite && !error && <div class="alert alert-info">You were invited: create your workspace below.</div>}
+        {closed ? (
+          <div class="alert alert-info" role="alert">
+            Signup is closed on this instance. Ask someone who has a workspace here for an invite link, or <a href="#/login">log in</a>.
+          </div>
+        ) : (
+          <ErrorBox error={error} />
+        )}
         <form onSubmit={submit} class="form">
           {signup && (
             <Field label="Workspace name" id="name" hint="Your team or company; you can have several sources in it.">
