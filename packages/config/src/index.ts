@@ -111,8 +111,6 @@ function parseSecretKey(raw: string): Buffer {
   return key;
 }
 
-function isLoopback(host: string): boolean {
-  if (host === 'localhost') return true;
 /** `true`/`false`, a hop count, or a comma-separated list of addresses and CIDR ranges. */
 export function parseTrustProxy(raw: string): Config['trustProxy'] {
   if (/^(true|false)$/i.test(raw)) return raw.toLowerCase() === 'true';
@@ -140,6 +138,8 @@ export function parseTrustProxy(raw: string): Config['trustProxy'] {
   return entries;
 }
 
+function isLoopback(host: string): boolean {
+  if (host === 'localhost') return true;
   if (isIP(host) === 4) return host.startsWith('127.');
   return host === '::1';
 }
@@ -223,13 +223,13 @@ export function loadConfig(env: Env = process.env): Config {
     return n;
   });
   const shutdownTimeoutMs = read(env, 'HOOKLINE_SHUTDOWN_TIMEOUT', 10_000, parseDuration);
-  const logLevel = read(env, 'LOG_LEVEL', 'info', (raw) => {
-    if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(raw)) {
   const signup = read(env, 'HOOKLINE_SIGNUP', 'open' as 'open' | 'closed', (raw) => {
     if (raw !== 'open' && raw !== 'closed') throw new Error(`"${raw}" is not open or closed`);
     return raw;
   });
   const trustProxy = read(env, 'HOOKLINE_TRUST_PROXY', false as Config['trustProxy'], parseTrustProxy);
+  const logLevel = read(env, 'LOG_LEVEL', 'info', (raw) => {
+    if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(raw)) {
       throw new Error('use fatal, error, warn, info, debug, trace or silent');
     }
     return raw;
@@ -261,8 +261,8 @@ export function loadConfig(env: Env = process.env): Config {
     streamHeartbeatMs,
     workerConcurrency,
     shutdownTimeoutMs,
+    signup,
+    trustProxy,
     logLevel,
   };
 }
-    signup,
-    trustProxy,

@@ -132,6 +132,8 @@ export interface paths {
                         email: string;
                         password: string;
                         name: string;
+                        /** @description An invite token (POST /v1/invites); required while signup is closed, spent once */
+                        invite?: string;
                     };
                 };
             };
@@ -169,8 +171,20 @@ export interface paths {
                             };
                         };
                     };
-                        /** @description An invite token (POST /v1/invites); required while signup is closed, spent once */
-                        invite?: string;
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                            };
+                        };
+                    };
                 };
                 /** @description Default Response */
                 409: {
@@ -210,20 +224,6 @@ export interface paths {
         post: {
             parameters: {
                 query?: never;
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            error: {
-                                code: string;
-                                message: string;
-                            };
-                        };
-                    };
-                };
-                /** @description Default Response */
                 header?: never;
                 path?: never;
                 cookie?: never;
@@ -460,43 +460,6 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/v1/password": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * Change the logged-in user's password (ends their other sessions)
-         * @description Needs a web session (the cookie from POST /v1/sessions): a password belongs to a user, an API key to the workspace. A wrong current_password counts toward the account lockout, as a failed login does.
-         */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": {
-                        current_password: string;
-                        new_password: string;
-                    };
-                };
-            };
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description The user's other sessions, now logged out */
     "/v1/invites": {
         parameters: {
             query?: never;
@@ -540,6 +503,43 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/password": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Change the logged-in user's password (ends their other sessions)
+         * @description Needs a web session (the cookie from POST /v1/sessions): a password belongs to a user, an API key to the workspace. A wrong current_password counts toward the account lockout, as a failed login does.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        current_password: string;
+                        new_password: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description The user's other sessions, now logged out */
                             other_sessions_ended: number;
                         };
                     };

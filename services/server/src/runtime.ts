@@ -64,9 +64,9 @@ export async function startHookline(config: Config, roles: ReadonlySet<Role>): P
     // Live streams never end by themselves; closing must not wait for them.
     forceCloseConnections: true,
     bodyLimit: 1024 * 1024,
-  });
     // HOOKLINE_TRUST_PROXY: request.ip (rate limits, the request log) is the client's behind a load balancer.
     trustProxy: config.trustProxy,
+  });
   const log = app.log;
   const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
   const queue = openQueue({
@@ -162,6 +162,7 @@ export async function startHookline(config: Config, roles: ReadonlySet<Role>): P
       secrets,
       publicUrl: config.publicUrl,
       allowPrivateDestinations: config.allowPrivateDestinations,
+      signup: config.signup,
       rateLimit: { perMinute: config.apiRateLimit, redis: limiterRedis, nameSpace },
       storageBudgetBytes: config.tenantStorageBudgetBytes,
       stream: { heartbeatMs: config.streamHeartbeatMs, pollMs: 2_000 },
@@ -177,7 +178,6 @@ export async function startHookline(config: Config, roles: ReadonlySet<Role>): P
       await pruner?.stop();
       await queue.close();
       await notifier.close();
-      signup: config.signup,
       limiterRedis?.disconnect();
       await http?.close();
       await database.close();
