@@ -56,6 +56,8 @@ export interface Config {
    */
   trustProxy: boolean | string[] | ((address: string, hop: number) => boolean);
   logLevel: string;
+  /** OpenTelemetry: spans are exported over OTLP only when this is set (the exporter reads the other OTEL_* variables). */
+  otlpEndpoint: string | undefined;
 }
 
 /** A configuration problem: the message is the one line printed before exiting. */
@@ -228,6 +230,7 @@ export function loadConfig(env: Env = process.env): Config {
     return raw;
   });
   const trustProxy = read(env, 'HOOKLINE_TRUST_PROXY', false as Config['trustProxy'], parseTrustProxy);
+  const otlpEndpoint = read(env, 'OTEL_EXPORTER_OTLP_ENDPOINT', undefined, parseUrl(['http:', 'https:']));
   const logLevel = read(env, 'LOG_LEVEL', 'info', (raw) => {
     if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(raw)) {
       throw new Error('use fatal, error, warn, info, debug, trace or silent');
@@ -264,5 +267,6 @@ export function loadConfig(env: Env = process.env): Config {
     signup,
     trustProxy,
     logLevel,
+    otlpEndpoint,
   };
 }

@@ -21,6 +21,8 @@ export interface DatabaseOptions {
 export interface DatabaseHandle {
   db: Db;
   kind: 'postgres' | 'pglite';
+  /** PostgreSQL's connection pool right now (for the metrics); absent on PGlite. */
+  pool?: () => { total: number; idle: number; waiting: number };
   close(): Promise<void>;
 }
 
@@ -39,7 +41,8 @@ export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHa
       prepareMarkedStatements(client);
     });
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-    handle = { db, kind: 'postgres', close: () => db.destroy() };
+    const stats = () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount });
+    handle = { db, kind: 'postgres', pool: stats, close: () => db.destroy() };
   } else {
     const { PGlite } = await import('@electric-sql/pglite');
     const dir = join(options.dataDir, 'pglite');

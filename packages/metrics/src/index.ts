@@ -73,6 +73,33 @@ export const rateLimited = new Counter({
   registers: [registry],
 });
 
+const poolGauges = {
+  connections: new Gauge({
+    name: 'hookline_db_pool_connections',
+    help: "PostgreSQL connections in this process's pool, by state (busy, idle)",
+    labelNames: ['state'] as const,
+    registers: [registry],
+  }),
+  waiting: new Gauge({
+    name: 'hookline_db_pool_waiting',
+    help: 'Queries waiting for a free PostgreSQL connection in this process (pool waits; 0 on embedded PGlite)',
+    registers: [registry],
+  }),
+};
+let poolStats: (() => { total: number; idle: number; waiting: number }) | undefined;
+
+/** Reports this process's database pool (read when metrics are collected). */
+export function watchPool(read: (() => { total: number; idle: number; waiting: number }) | undefined): void {
+  poolStats = read;
+}
+
+function readPool(): void {
+  const stats = poolStats?.() ?? { total: 0, idle: 0, waiting: 0 };
+  poolGauges.connections.set({ state: 'busy' }, stats.total - stats.idle);
+  poolGauges.connections.set({ state: 'idle' }, stats.idle);
+  poolGauges.waiting.set(stats.waiting);
+}
+
 /** The 2xx/4xx/… class of an attempt's answer; `error` when there was none (timeout, refused, DNS). */
 export function statusClass(statusCode: number | null): string {
   if (statusCode === null || statusCode < 100 || statusCode > 599) return 'error';
@@ -137,30 +164,44 @@ export function unwatchBacklog(read: () => Promise<DeliveryBacklog>): void {
   if (backlog?.read === read) backlog = undefined;
 }
 
+/** A scrape waits this long for the backlog query; past it, the gauges keep their last values. */
+const BACKLOG_WAIT_MS = 2_000;
+
 async function refreshBacklog(): Promise<void> {
   const watch = backlog;
   if (!watch) return;
-  if (watch.current) return watch.current;
-  if (performance.now() - watch.at < watch.cacheMs) return;
-  watch.current = (async () => {
-    try {
-      const figures = await watch.read();
-      backlogGauges.pending.set(figures.pending);
-      backlogGauges.failed.set(figures.failed);
-      backlogGauges.oldestPendingAgeSeconds.set(figures.oldestPendingAgeSeconds);
-      backlogGauges.queueLagSeconds.set(figures.queueLagSeconds);
-      watch.at = performance.now();
-    } catch {
-      backlogGauges.scrapeErrors.inc();
-    } finally {
-      watch.current = undefined;
-    }
-  })();
-  return watch.current;
+  if (!watch.current && performance.now() - watch.at >= watch.cacheMs) {
+    watch.current = (async () => {
+      try {
+        const figures = await watch.read();
+        backlogGauges.pending.set(figures.pending);
+        backlogGauges.failed.set(figures.failed);
+        backlogGauges.oldestPendingAgeSeconds.set(figures.oldestPendingAgeSeconds);
+        backlogGauges.queueLagSeconds.set(figures.queueLagSeconds);
+        watch.at = performance.now();
+      } catch {
+        backlogGauges.scrapeErrors.inc();
+      } finally {
+        watch.current = undefined;
+      }
+    })();
+  }
+  if (!watch.current) return;
+  // A database that does not answer must not hang the scrape (process metrics still matter
+  // then); the query in flight is shared, never repeated, until it ends.
+  let timer: NodeJS.Timeout | undefined;
+  const waited = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, BACKLOG_WAIT_MS);
+  });
+  await Promise.race([watch.current, waited]);
+  clearTimeout(timer);
 }
 
 /** The Prometheus text exposition of every metric, and its content type. */
 export async function renderMetrics(): Promise<{ contentType: string; body: string }> {
   await refreshBacklog();
+  readPool();
   return { contentType: registry.contentType, body: await registry.metrics() };
 }
+
+export * from './tracing.ts';

@@ -42,7 +42,44 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The database and queue are reachable (503 naming what is not) */
+        /**
+         * The database (and a worker's queue) are reachable (503 naming what is not)
+         * @description Every role needs the database; only a worker needs the queue (ingest and the API keep working without Redis). The queue is reported either way.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/metrics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Prometheus metrics (text format) */
         get: {
             parameters: {
                 query?: never;

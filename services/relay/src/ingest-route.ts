@@ -1,3 +1,4 @@
+import * as metrics from '@hookline/metrics';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { type BodyLimits, type IngestBody, readIngestBody } from './body-reader.ts';
 import type { IngestOutcome, Ingestor } from './ingestor.ts';
@@ -114,6 +115,11 @@ export async function ingestRoutes(
     },
     errorHandler: async (error, request, reply) => {
       const status = (error as { statusCode?: number }).statusCode ?? 500;
+      // Refused before ingest saw it: no source looked up, so no provider.
+      metrics.ingestRequests.inc({
+        outcome: status === 429 ? 'rate_limited' : status >= 500 ? 'error' : 'bad_request',
+        provider: 'unknown',
+      });
       if (status === 429) {
         // A source's rate limit refused it before ingest: counted, not stored.
         opts.ingestor.countRateLimited((request.params as { source_key: string }).source_key, request.ip);

@@ -8,6 +8,7 @@ import {
   type NewRequest,
   storeIngestBatch,
 } from '@hookline/db';
+import * as metrics from '@hookline/metrics';
 import { getProvider, type HeaderMap, renderEnvelope, topLevelMembers } from '@hookline/providers';
 import { type DeliveryQueue, enqueueOrLeaveToSweeper } from '@hookline/queue';
 import type { FastifyBaseLogger } from 'fastify';
@@ -122,7 +123,10 @@ export class Ingestor {
     this.#writer = new GroupCommit<IngestWrite, StoredResult>(
       async (writes) => {
         const leasedUntil = local ? new Date(Date.now() + local.leaseMs) : undefined;
+        const start = performance.now();
         const results = await storeIngestBatch(deps.db, writes, { readUsage, leasedUntil });
+        metrics.commitDuration.observe({ writer: 'ingest' }, metrics.secondsSince(start));
+        metrics.commitBatchSize.observe({ writer: 'ingest' }, writes.length);
         return results.map((r) => ({ ...r, leasedUntil }));
       },
       { maxBatch: deps.maxBatch, maxInFlight: deps.maxConcurrentCommits },
@@ -147,7 +151,25 @@ export class Ingestor {
     return routing;
   }
 
-  async ingest(req: IncomingRequest, routes = 1): Promise<IngestOutcome> {
+  /** Ingests one request; counted in the metrics by outcome and provider. */
+  ingest(req: IncomingRequest): Promise<IngestOutcome> {
+    return metrics.inSpan('hookline.ingest', { 'http.request.method': req.method }, async (span) => {
+      const start = performance.now();
+      const seen: { provider?: string } = {};
+      const outcome = await this.#ingest(req, 1, seen);
+      const provider = seen.provider ?? 'unknown';
+      metrics.ingestRequests.inc({ outcome: outcome.kind, provider });
+      metrics.ingestDuration.observe(metrics.secondsSince(start));
+      span.setAttributes({ 'hookline.outcome': outcome.kind, 'hookline.provider': provider });
+      if ('requestId' in outcome) span.setAttribute('hookline.request_id', outcome.requestId);
+      if ('eventId' in outcome) span.setAttribute('hookline.event_id', outcome.eventId);
+      if (outcome.kind === 'store_failed')
+        span.setStatus({ code: metrics.SpanStatusCode.ERROR, message: 'the request could not be stored' });
+      return outcome;
+    });
+  }
+
+  async #ingest(req: IncomingRequest, routes: number, seen: { provider?: string }): Promise<IngestOutcome> {
     let routing: CachedRouting | undefined;
     try {
       routing = await this.#route(req.ingestKey);
@@ -156,6 +178,7 @@ export class Ingestor {
       return { kind: 'store_failed' };
     }
     const source = routing?.source;
+    if (source) seen.provider = source.provider;
     // Stores the write as routed; a source that changed meanwhile (a rotated secret, a new
     // destination) sends the whole request through ingest again with its fresh routing.
     const store = async (write: IngestWrite): Promise<StoredResult | 'stale' | null> => {
@@ -164,7 +187,8 @@ export class Ingestor {
       this.#routing.drop(req.ingestKey);
       return 'stale';
     };
-    const again = () => (routes < MAX_ROUTES ? this.ingest(req, routes + 1) : Promise.resolve<IngestOutcome>({ kind: 'store_failed' }));
+    const again = () =>
+      routes < MAX_ROUTES ? this.#ingest(req, routes + 1, seen) : Promise.resolve<IngestOutcome>({ kind: 'store_failed' });
     if (!source) {
       // Random keys each pass a per-key limit: unknown keys share a budget per address.
       const spent = this.#unknownKeyBudget.take(req.remoteIp ?? 'unknown');
@@ -346,7 +370,12 @@ export class Ingestor {
 
   async #store(write: IngestWrite): Promise<StoredResult | null> {
     try {
-      const result = await this.#writer.submit(write);
+      const attributes = { 'hookline.request_id': write.request.id, 'hookline.deliveries': write.deliveries?.length ?? 0 };
+      const result = await metrics.inSpan('hookline.store', attributes, async (span) => {
+        const stored = await this.#writer.submit(write);
+        if (stored.eventId) span.setAttribute('hookline.event_id', stored.eventId);
+        return stored;
+      });
       if (write.request.tenant_id && result.storedBytes !== undefined) {
         this.#storageBudget.observe(write.request.tenant_id, result.storedBytes);
       }

@@ -10,7 +10,8 @@ import {
 } from '@hookline/api';
 import type { Config } from '@hookline/config';
 import { hashIngestKey, hideIngestKey, SecretBox } from '@hookline/core';
-import { type DatabaseHandle, openDatabase, sealPlaintextIngestKeys } from '@hookline/db';
+import { type DatabaseHandle, openDatabase, readDeliveryBacklog, sealPlaintextIngestKeys } from '@hookline/db';
+import * as metrics from '@hookline/metrics';
 import { type DeliveryQueue, openNotifier, openQueue } from '@hookline/queue';
 import { Ingestor, ingestRoutes } from '@hookline/relay';
 import { DeliveryWorker, HttpAttempts, Pruner, Sweeper } from '@hookline/worker';
@@ -68,6 +69,9 @@ export async function startHookline(config: Config, roles: ReadonlySet<Role>): P
     trustProxy: config.trustProxy,
   });
   const log = app.log;
+  // Spans (ingest → store → attempt) go out over OTLP only when an endpoint is configured.
+  const serviceName = `hookline-${all ? 'all' : [...roles].join('+')}`;
+  const stopTracing = config.otlpEndpoint ? metrics.startTracing({ serviceName }) : undefined;
   const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
   const queue = openQueue({
     redisUrl: config.redisUrl,
@@ -93,7 +97,18 @@ export async function startHookline(config: Config, roles: ReadonlySet<Role>): P
   installErrorHandling(app);
   installSecurityHeaders(app, { https: config.publicUrl.startsWith('https:') });
   if (roles.has('api')) await registerOpenApi(app, { publicUrl: config.publicUrl });
-  await app.register(healthRoutes, { db, queue });
+  // Only a worker is unready without its queue: ingest and the API keep answering without
+  // Redis (the sweeper enqueues later), so a Redis blip must not take them out of rotation.
+  await app.register(healthRoutes, { db, queue, needsQueue: !roles.has('relay') && !roles.has('api') });
+  // Every 429 (ingest budgets, API, login and signup limits), counted by where it was refused.
+  app.addHook('onResponse', (request, reply, done) => {
+    if (reply.statusCode === 429) metrics.rateLimited.inc({ scope: request.url.startsWith('/in/') ? 'ingest' : 'api' });
+    done();
+  });
+  // The backlog gauges (pending, failed, oldest pending age, queue lag), queried when scraped.
+  const readBacklog = () => readDeliveryBacklog(db);
+  metrics.watchBacklog(readBacklog);
+  metrics.watchPool(database.pool);
 
   let sweeper: Sweeper | undefined;
   let pruner: Pruner | undefined;
@@ -174,6 +189,7 @@ export async function startHookline(config: Config, roles: ReadonlySet<Role>): P
   const close = () => {
     closing ??= (async () => {
       await app.close();
+      metrics.unwatchBacklog(readBacklog);
       await sweeper?.stop();
       await pruner?.stop();
       await queue.close();
@@ -181,6 +197,7 @@ export async function startHookline(config: Config, roles: ReadonlySet<Role>): P
       limiterRedis?.disconnect();
       await http?.close();
       await database.close();
+      await stopTracing?.().catch((err) => log.warn({ err: (err as Error).message }, 'flushing the last spans failed'));
     })();
     return closing;
   };

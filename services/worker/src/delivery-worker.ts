@@ -11,6 +11,7 @@ import {
   type RecordedDelivery,
   recordAttempts,
 } from '@hookline/db';
+import * as metrics from '@hookline/metrics';
 import { type DeliveryQueue, enqueueOrLeaveToSweeper } from '@hookline/queue';
 import type { FastifyBaseLogger } from 'fastify';
 import type { HttpAttempts } from './http-attempt.ts';
@@ -53,7 +54,10 @@ export class DeliveryWorker {
     this.#slots = new Slots(deps.concurrency);
     this.#recorder = new GroupCommit(
       async (records) => {
+        const start = performance.now();
         const moved = new Map((await recordAttempts(deps.db, records)).map((d) => [d.id, d]));
+        metrics.commitDuration.observe({ writer: 'attempts' }, metrics.secondsSince(start));
+        metrics.commitBatchSize.observe({ writer: 'attempts' }, records.length);
         // A delivery deleted meanwhile (its source was) has nothing to move on.
         return records.map(({ attempt }) => moved.get(attempt.delivery_id) ?? null);
       },
@@ -140,9 +144,23 @@ export class DeliveryWorker {
     return secret;
   }
 
-  async #attempt(delivery: ClaimedDelivery): Promise<void> {
+  #attempt(delivery: ClaimedDelivery): Promise<void> {
+    const attributes = {
+      'hookline.delivery_id': delivery.id,
+      'hookline.event_id': delivery.event_id,
+      'hookline.destination_id': delivery.destination_id,
+      'hookline.attempt': delivery.attempt_count + 1,
+    };
+    return metrics.inSpan('hookline.attempt', attributes, (span) => this.#attemptTraced(delivery, span));
+  }
+
+  async #attemptTraced(delivery: ClaimedDelivery, span: metrics.Span): Promise<void> {
     const { db, http } = this.#deps;
-    if (delivery.paused_at) return holdDelivery(db, delivery.id);
+    if (delivery.paused_at) {
+      await holdDelivery(db, delivery.id);
+      metrics.deliveries.inc({ outcome: 'held' });
+      return;
+    }
 
     const now = this.#now();
     const keys = [this.#open(delivery.secret_sealed)];
@@ -168,6 +186,8 @@ export class DeliveryWorker {
       },
     });
 
+    metrics.attemptDuration.observe({ status_class: metrics.statusClass(result.statusCode) }, result.durationMs / 1000);
+    if (result.statusCode !== null) span.setAttribute('http.response.status_code', result.statusCode);
     const succeeded = result.statusCode !== null && result.statusCode >= 200 && result.statusCode < 300;
     let status: DeliveryStatus = 'succeeded';
     let nextAttemptAt: Date | null = null;
@@ -199,6 +219,9 @@ export class DeliveryWorker {
       claimedVersion: delivery.updated_at,
     });
     if (!after) return;
+    const outcome = after.status === 'pending' ? 'retrying' : after.status;
+    metrics.deliveries.inc({ outcome });
+    span.setAttribute('hookline.outcome', outcome);
     this.#deps.onAttempt?.(attempt, after);
     if (after.status === 'pending' && after.next_attempt_at) {
       void enqueueOrLeaveToSweeper(this.#deps.queue, [{ deliveryId: delivery.id, runAt: after.next_attempt_at }], this.#deps.log);

@@ -13,6 +13,7 @@ import {
   type StreamEntry,
   type StreamKind,
 } from '@hookline/db';
+import * as metrics from '@hookline/metrics';
 import { Type } from '@sinclair/typebox';
 import type { FastifyBaseLogger } from 'fastify';
 import type { ApiDeps } from '../deps.ts';
@@ -179,7 +180,9 @@ export const streamRoutes: FastifyPluginAsyncTypebox<ApiDeps> = async (app, deps
       });
       const poll = setInterval(() => void pump(), timings.pollMs);
       const heartbeat = setInterval(() => res.write(': ping\n\n'), timings.heartbeatMs);
+      metrics.streamClients.inc();
       const close = () => {
+        if (!closed) metrics.streamClients.dec();
         closed = true;
         unsubscribe();
         clearInterval(poll);
