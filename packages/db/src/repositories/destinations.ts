@@ -24,16 +24,6 @@ export async function listDestinations(db: Db, tenantId: string, page: Page & { 
   );
 }
 
-/** Destinations of these sources, for fanning events out at ingest. */
-export function listDestinationsForSources(db: Db, sourceIds: string[]) {
-  if (sourceIds.length === 0) return Promise.resolve([]);
-  return db
-    .selectFrom('destinations')
-    .select(['id', 'source_id', 'tenant_id', 'event_types'])
-    .where('source_id', 'in', sourceIds)
-    .execute();
-}
-
 export function updateDestination(db: Db, tenantId: string, id: string, changes: Updateable<DestinationTable>) {
   return db
     .updateTable('destinations')

@@ -1,4 +1,3 @@
-import { hashIngestKey } from '@hookline/core';
 import type { Insertable, Updateable } from 'kysely';
 import type { Db } from '../database.ts';
 import type { SourceTable } from '../tables.ts';
@@ -22,14 +21,6 @@ export async function listSources(db: Db, tenantId: string, page: Page) {
       .execute(),
     page.limit,
   );
-}
-
-/**
- * Ingest's lookup: by the unguessable key in the URL, across tenants. The database holds only
- * the key's hash, and every key, known or not, costs one hash and one unique-index probe.
- */
-export function findSourceByIngestKey(db: Db, ingestKey: string) {
-  return db.selectFrom('sources').selectAll().where('ingest_key_hash', '=', hashIngestKey(ingestKey)).executeTakeFirst();
 }
 
 export function updateSource(db: Db, tenantId: string, id: string, changes: Updateable<SourceTable>) {
