@@ -23,12 +23,18 @@ const WEB_DIST = fileURLToPath(new URL('../../../web/dist', import.meta.url));
 export const ROLES = ['relay', 'api', 'worker'] as const;
 export type Role = (typeof ROLES)[number];
 
-export interface Hookline {
+/** The roles' fastify app with everything it uses opened, not yet listening (see `buildApp`). */
+export interface HooklineApp {
   app: FastifyInstance;
-  url: string;
   database: DatabaseHandle;
   queue: DeliveryQueue;
+  /** Stops accepting, then closes the background work and every connection; safe to call twice. */
   close(): Promise<void>;
+}
+
+/** A started Hookline: the app listening on `url`. */
+export interface Hookline extends HooklineApp {
+  url: string;
 }
 
 /** Never let a secret reach the logs, whatever a log call is handed. */
@@ -49,11 +55,27 @@ function logRequest(req: FastifyRequest) {
 }
 
 /**
- * Starts the given roles in this process: `relay` (ingest), `api` (tenant API) and
- * `worker` (delivery and sweeper). All three together run on embedded storage; any
- * other split needs PostgreSQL and Redis, which the roles share.
+ * Starts the given roles in this process (see `buildApp`) and listens on HOST:PORT.
  */
 export async function startHookline(config: Config, roles: ReadonlySet<Role>): Promise<Hookline> {
+  const built = await buildApp(config, roles);
+  try {
+    const url = await built.app.listen({ port: config.port, host: config.host });
+    return { ...built, url };
+  } catch (err) {
+    await built.close();
+    throw err;
+  }
+}
+
+/**
+ * Builds the given roles without listening: `relay` (ingest), `api` (tenant API) and
+ * `worker` (delivery and sweeper), with their database, queue, notifier and secrets
+ * opened and the worker's background jobs running. Tests drive the routes with
+ * `app.inject`; `startHookline` listens. All three together run on embedded storage; any
+ * other split needs PostgreSQL and Redis, which the roles share.
+ */
+export async function buildApp(config: Config, roles: ReadonlySet<Role>): Promise<HooklineApp> {
   const all = ROLES.every((r) => roles.has(r));
   if (!all && (!config.databaseUrl || !config.redisUrl)) {
     throw new Error('running roles separately needs DATABASE_URL and REDIS_URL (shared by every role)');
@@ -184,7 +206,6 @@ export async function startHookline(config: Config, roles: ReadonlySet<Role>): P
     });
     await app.register(webUi, { distDir: WEB_DIST });
   }
-  const url = await app.listen({ port: config.port, host: config.host });
   let closing: Promise<void> | undefined;
   const close = () => {
     closing ??= (async () => {
@@ -201,5 +222,5 @@ export async function startHookline(config: Config, roles: ReadonlySet<Role>): P
     })();
     return closing;
   };
-  return { app, url, database, queue, close };
+  return { app, database, queue, close };
 }
