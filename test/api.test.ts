@@ -228,7 +228,7 @@ describe('the tenant API', () => {
       const { source, destination } = await sourceWithDestination();
       await alice.api.ok('PATCH', `/v1/destinations/${destination.id}`, { paused: true });
       const { body } = await send(source.ingest_url);
-      await eventually(async () => (await alice.api.ok('GET', `/v1/events/${body.id}`)).deliveries[0].status === 'paused');
+      await eventually(async () => (await alice.api.ok('GET', `/v1/events/${body.id}`)).deliveries[0].status === 'held');
       expect(deliveriesOf(body.id)).toHaveLength(0);
       const resumed = await alice.api.ok('PATCH', `/v1/destinations/${destination.id}`, { paused: false });
       expect(resumed.paused).toBe(false);

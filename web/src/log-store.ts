@@ -264,7 +264,7 @@ export function deliveryBadge(row: Row, destinations: readonly Destination[], cl
           title: `Attempt ${retrying.attempts} answered ${retrying.statusCode ?? retrying.error ?? 'nothing'}; next attempt at ${clock(retrying.nextAttemptAt)}`,
         };
       }
-      if (ds.some((d) => d.status === 'paused')) return { tone: 'muted', label: 'paused', title: 'The destination is paused' };
+      if (ds.some((d) => d.status === 'held')) return { tone: 'muted', label: 'held', title: 'Held: destination paused or disabled' };
       return { tone: 'info', label: ds.length > 0 || row.listStatus ? 'pending' : 'queued' };
     }
   }

@@ -9,6 +9,7 @@ import * as accounts from './migrations/2026_12_01_0003_accounts.ts';
 import * as hotPath from './migrations/2026_12_01_0004_hot_path.ts';
 import * as failedDeliveriesIndex from './migrations/2026_12_01_0005_failed_deliveries_index.ts';
 import * as invites from './migrations/2026_12_01_0006_invites.ts';
+import * as deliveryControls from './migrations/2026_12_01_0007_delivery_controls.ts';
 
 /** Migrations are listed here, in order, so bundling and tsx both find them without fs globbing. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -22,6 +23,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '2026_12_01_0004_hot_path': hotPath,
   '2026_12_01_0005_failed_deliveries_index': failedDeliveriesIndex,
   '2026_12_01_0006_invites': invites,
+  '2026_12_01_0007_delivery_controls': deliveryControls,
 };
 
 class StaticProvider implements MigrationProvider {

@@ -59,9 +59,37 @@ export interface DestinationTable {
   secret_sealed: string;
   previous_secret_sealed: string | null;
   previous_secret_expires_at: NullableTimestamp;
+  /** Set with status 'paused' (kept for the `paused` boolean of the API). */
   paused_at: NullableTimestamp;
+  status: ColumnType<DestinationStatus, DestinationStatus | undefined, DestinationStatus>;
+  /** Attempts in flight at once to this destination (1: strictly serial). */
+  max_in_flight: ColumnType<number, number | undefined, number>;
+  rate_limit: ColumnType<RateLimit | null, string | null | undefined, string | null>;
+  /** Delivery id → lease expiry (epoch ms) of the attempts in flight (the scheduler's; see migration 0007). */
+  leases: ColumnType<Record<string, number>, string | undefined, string>;
+  /** Start times (epoch ms) of the attempts of the last rate period. */
+  rate_log: ColumnType<string[], string[] | undefined, string[]>;
+  /** Failed attempts in a row; 0 after a success. */
+  consecutive_failures: ColumnType<number, number | undefined, number>;
+  /** When the current run of consecutive failures began; null after a success. */
+  failing_since: NullableTimestamp;
+  /** The breaker is open until then (no attempts); after it, half-open (one probe at a time). */
+  breaker_open_until: NullableTimestamp;
+  /** When the breaker disabled the destination (status 'disabled'); null otherwise. */
+  disabled_at: NullableTimestamp;
+  ordering: ColumnType<DestinationOrdering, DestinationOrdering | undefined, DestinationOrdering>;
+  ordering_window_ms: ColumnType<number, number | undefined, number>;
   created_at: CreatedAt;
   updated_at: Generated<Date>;
+}
+
+/** `paused` by a person, `disabled` by the circuit breaker; only `active` destinations get attempts. */
+export type DestinationStatus = 'active' | 'paused' | 'disabled';
+export type DestinationOrdering = 'none' | 'object';
+export type RatePeriod = 'second' | 'minute' | 'hour';
+export interface RateLimit {
+  count: number;
+  period: RatePeriod;
 }
 
 export type RequestOutcome = 'accepted' | 'duplicate' | 'probe' | 'rejected';
@@ -101,8 +129,11 @@ export interface EventTable {
   payload: string;
 }
 
-/** `paused`: held while its destination is paused; resuming makes it pending again. */
-export type DeliveryStatus = 'pending' | 'succeeded' | 'failed' | 'paused';
+/** `held`: waiting on a paused or disabled destination (or an earlier event of the same object); held_reason says which. */
+export type DeliveryStatus = 'pending' | 'succeeded' | 'failed' | 'held';
+
+/** Why a delivery is held. */
+export type HeldReason = 'destination_paused' | 'destination_disabled' | 'ordering';
 
 export interface DeliveryTable {
   id: string;
@@ -114,6 +145,9 @@ export interface DeliveryTable {
   next_attempt_at: NullableTimestamp;
   locked_until: NullableTimestamp;
   last_attempt_at: NullableTimestamp;
+  held_reason: ColumnType<HeldReason | null, HeldReason | null | undefined, HeldReason | null>;
+  /** `object.type/object.id` when its destination orders per object. */
+  object_key: string | null;
   created_at: CreatedAt;
   updated_at: Generated<Date>;
 }

@@ -1615,7 +1615,7 @@ export interface paths {
                             deliveries: {
                                 id: string;
                                 destination_id: string;
-                                status: "pending" | "succeeded" | "failed" | "paused";
+                                status: "pending" | "succeeded" | "failed" | "held";
                                 attempt_count: number;
                                 next_attempt_at: string | null;
                                 last_attempt_at: string | null;
@@ -1923,7 +1923,7 @@ export interface paths {
                                 response_excerpt: string | null;
                                 /** Format: date-time */
                                 created_at: string;
-                                delivery_status: "pending" | "succeeded" | "failed" | "paused";
+                                delivery_status: "pending" | "succeeded" | "failed" | "held";
                                 next_attempt_at: string | null;
                             };
                         };

@@ -67,7 +67,7 @@ function DeliveryCard({ delivery, url, now }: { delivery: Delivery; url: string 
             · next attempt {relative(delivery.next_attempt_at, now)} ({clock(delivery.next_attempt_at)})
           </>
         )}
-        {delivery.status === 'paused' && ' · held while the destination is paused'}
+        {delivery.status === 'held' && ' · held while the destination is paused or disabled'}
         {delivery.status === 'failed' && ' · gave up after the last scheduled retry'}
       </p>
       {delivery.attempts.length > 0 && (

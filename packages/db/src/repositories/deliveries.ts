@@ -158,7 +158,7 @@ export function listAttemptsForDeliveries(db: Db, deliveryIds: string[]) {
 export async function holdDelivery(db: Db, id: string) {
   await db
     .updateTable('deliveries')
-    .set({ status: 'paused', next_attempt_at: null, locked_until: null, updated_at: new Date() })
+    .set({ status: 'held', held_reason: 'destination_paused', next_attempt_at: null, locked_until: null, updated_at: new Date() })
     .where('id', '=', id)
     .where(({ exists, selectFrom }) =>
       exists(
@@ -181,7 +181,10 @@ function makeDueNow(
 ) {
   const now = new Date();
   return pick(
-    db.updateTable('deliveries').set({ status: 'pending', next_attempt_at: now, updated_at: now }).where('tenant_id', '=', tenantId),
+    db
+      .updateTable('deliveries')
+      .set({ status: 'pending', held_reason: null, next_attempt_at: now, updated_at: now })
+      .where('tenant_id', '=', tenantId),
   )
     .returning(['id', 'next_attempt_at'])
     .execute();
@@ -189,7 +192,7 @@ function makeDueNow(
 
 /** Makes a paused destination's held deliveries due now. */
 export function releaseHeldDeliveries(db: Db, tenantId: string, destinationId: string) {
-  return makeDueNow(db, tenantId, (q) => q.where('destination_id', '=', destinationId).where('status', '=', 'paused'));
+  return makeDueNow(db, tenantId, (q) => q.where('destination_id', '=', destinationId).where('status', '=', 'held'));
 }
 
 /**
@@ -199,7 +202,7 @@ export function releaseHeldDeliveries(db: Db, tenantId: string, destinationId: s
  */
 export function redeliverEvents(db: Db, tenantId: string, eventIds: string[]) {
   if (eventIds.length === 0) return Promise.resolve([]);
-  return makeDueNow(db, tenantId, (q) => q.where('event_id', 'in', eventIds).where('status', '!=', 'paused'));
+  return makeDueNow(db, tenantId, (q) => q.where('event_id', 'in', eventIds).where('status', '!=', 'held'));
 }
 
 /** Attempts with their delivery's state, for the live stream. */

@@ -35,9 +35,9 @@ function filtered(db: Db, tenantId: string, filter: EventFilter) {
     case 'failed':
       return q.where(deliveriesIn(['failed']));
     case 'pending':
-      return q.where(deliveriesIn(['pending', 'paused'])).where(sql<boolean>`not ${deliveriesIn(['failed'])}`);
+      return q.where(deliveriesIn(['pending', 'held'])).where(sql<boolean>`not ${deliveriesIn(['failed'])}`);
     case 'delivered':
-      return q.where(deliveriesIn(null)).where(sql<boolean>`not ${deliveriesIn(['pending', 'paused', 'failed'])}`);
+      return q.where(deliveriesIn(null)).where(sql<boolean>`not ${deliveriesIn(['pending', 'held', 'failed'])}`);
     case 'no_destinations':
       return q.where(sql<boolean>`not ${deliveriesIn(null)}`);
   }

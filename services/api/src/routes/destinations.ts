@@ -183,7 +183,10 @@ export const destinationRoutes: FastifyPluginAsyncTypebox<ApiDeps> = async (app,
       const changes: Parameters<typeof updateDestination>[3] = {};
       if (url !== undefined) changes.url = checkDestinationUrl(url, deps.allowPrivateDestinations);
       if (event_types !== undefined) changes.event_types = filter(event_types);
-      if (paused !== undefined) changes.paused_at = paused ? (destination.paused_at ?? new Date()) : null;
+      if (paused !== undefined) {
+        changes.paused_at = paused ? (destination.paused_at ?? new Date()) : null;
+        changes.status = paused ? 'paused' : 'active';
+      }
       let secret: string | undefined;
       if (rotate_secret) {
         secret = newSigningSecret();

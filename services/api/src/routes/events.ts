@@ -27,7 +27,7 @@ type DeliveryRow = Awaited<ReturnType<typeof listDeliveriesForEvents>>[number];
 function eventStatus(deliveries: DeliveryRow[]): EventStatus {
   if (deliveries.length === 0) return 'no_destinations';
   if (deliveries.some((d) => d.status === 'failed')) return 'failed';
-  if (deliveries.some((d) => d.status === 'pending' || d.status === 'paused')) return 'pending';
+  if (deliveries.some((d) => d.status === 'pending' || d.status === 'held')) return 'pending';
   return 'delivered';
 }
 
@@ -144,7 +144,7 @@ export const EventView = Type.Object(
 const DeliveryView = Type.Object({
   id: Type.String(),
   destination_id: Type.String(),
-  status: Type.Union([Type.Literal('pending'), Type.Literal('succeeded'), Type.Literal('failed'), Type.Literal('paused')]),
+  status: Type.Union([Type.Literal('pending'), Type.Literal('succeeded'), Type.Literal('failed'), Type.Literal('held')]),
   attempt_count: Type.Integer(),
   next_attempt_at: Type.Union([Timestamp, Type.Null()]),
   last_attempt_at: Type.Union([Timestamp, Type.Null()]),
