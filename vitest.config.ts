@@ -1,10 +1,16 @@
 import { defineConfig } from 'vitest/config';
 
-const integration = ['test/**/*.test.ts'];
+/** In-process: the roles built with buildApp and driven through app.inject (test/helpers.ts). */
+const integration = ['test/integration/**/*.test.ts'];
+/** Whole processes: started servers, signals and crashes, the browser, Ruby, the image, k8s. */
+const e2e = ['test/*.test.ts'];
+/** The SDK against a started server, its CLI and its packed tarball: run once, on PostgreSQL. */
+const sdkE2e = ['sdk/js/test/adapters.test.ts', 'sdk/js/test/listen.test.ts', 'sdk/js/test/pack.test.ts'];
 
 /**
- * Unit tests sit beside the code. The integration suite (test/) runs twice: on PostgreSQL
- * + Redis (BullMQ) and on the embedded defaults (PGlite + in-process queue).
+ * Three kinds of tests (README, "Tests"): `unit` beside the code; `integration` and `e2e`
+ * each run twice, on PostgreSQL + Redis (BullMQ) and on the embedded defaults (PGlite +
+ * in-process queue). `npm test` runs them all; `--project 'integration-*'` picks one kind.
  */
 export default defineConfig({
   test: {
@@ -14,10 +20,23 @@ export default defineConfig({
     projects: [
       {
         extends: true,
-        test: { name: 'unit', include: ['packages/*/src/**/*.test.ts', 'services/*/src/**/*.test.ts', 'sdk/js/test/**/*.test.ts'] },
+        test: {
+          name: 'unit',
+          include: ['packages/*/src/**/*.test.ts', 'services/*/src/**/*.test.ts', 'sdk/js/test/**/*.test.ts'],
+          exclude: sdkE2e,
+        },
       },
-      { extends: true, test: { name: 'postgres', include: integration, env: { HOOKLINE_TEST_BACKEND: 'postgres' } } },
-      { extends: true, test: { name: 'embedded', include: integration, env: { HOOKLINE_TEST_BACKEND: 'embedded' } } },
+      ...(['postgres', 'embedded'] as const).flatMap((backend) => [
+        { extends: true as const, test: { name: `integration-${backend}`, include: integration, env: { HOOKLINE_TEST_BACKEND: backend } } },
+        {
+          extends: true as const,
+          test: {
+            name: `e2e-${backend}`,
+            include: backend === 'postgres' ? [...e2e, ...sdkE2e] : e2e,
+            env: { HOOKLINE_TEST_BACKEND: backend },
+          },
+        },
+      ]),
     ],
   },
 });

@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { type ApiClient, REPO_ROOT } from '@hookline/testing';
+import { loadConfig } from '@hookline/config';
+import { buildApp, type HooklineApp, ROLES, type Role } from '@hookline/server';
+import { type ApiClient, type Fetch, injectFetch, REPO_ROOT } from '@hookline/testing';
 
 const MUX_FIXTURES = join(REPO_ROOT, 'packages/providers/fixtures/mux');
 export const MUX_SECRET = 'mux-test-webhook-secret-0001';
@@ -17,4 +19,26 @@ export function freshMuxEvent(name = 'video.asset.ready', id = crypto.randomUUID
 
 export async function createMuxSource(api: ApiClient, secret = MUX_SECRET) {
   return api.ok('POST', '/v1/sources', { name: 'Mux production', provider: 'mux', verification: { secret } });
+}
+
+export interface InProcessHookline extends HooklineApp {
+  /** The public URL the app names in ingest URLs; nothing listens there, `fetch` reaches the app. */
+  url: string;
+  /** A `fetch` served by `app.inject`: hand it to ApiClient, signUp and sendWebhook. */
+  fetch: Fetch;
+}
+
+/**
+ * Hookline's roles built in this process without listening (buildApp), configured from
+ * `env` alone as the process would be from its environment. Routes and ingest are driven
+ * with `app.inject`, which skips a process start and the loopback; destinations are still
+ * called over real HTTP. Use startHooklineProcess where the process itself is under test
+ * (signals, crashes, several roles, live streams).
+ */
+export async function startHooklineApp(
+  options: { env?: Record<string, string>; roles?: readonly Role[] } = {},
+): Promise<InProcessHookline> {
+  const config = loadConfig({ HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'warn', ...options.env });
+  const built = await buildApp(config, new Set(options.roles ?? ROLES));
+  return { ...built, url: config.publicUrl, fetch: injectFetch(built.app) };
 }

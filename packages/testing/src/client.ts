@@ -1,17 +1,26 @@
 import { createHmac } from 'node:crypto';
+import type { Fetch } from './inject.ts';
 
-/** A minimal client of the public API, as a script or the web UI would call it. */
+/**
+ * A minimal client of the public API, as a script or the web UI would call it; over real
+ * HTTP, or in-process when given `injectFetch(app)`.
+ */
 export class ApiClient {
   constructor(
     readonly baseUrl: string,
     public apiKey?: string,
+    readonly fetch: Fetch = globalThis.fetch,
   ) {}
 
   async call<T = any>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T; headers: Headers }> {
     const headers: Record<string, string> = {};
     if (this.apiKey) headers.authorization = `Bearer ${this.apiKey}`;
     if (body !== undefined) headers['content-type'] = 'application/json';
-    const res = await fetch(`${this.baseUrl}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    const res = await this.fetch(`${this.baseUrl}${path}`, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
     const text = await res.text();
     return { status: res.status, body: (text ? JSON.parse(text) : null) as T, headers: res.headers };
   }
@@ -32,9 +41,9 @@ export interface Tenant {
 let counter = 0;
 
 /** Signs up a fresh tenant and returns a client holding its API key. */
-export async function signUp(baseUrl: string): Promise<Tenant> {
+export async function signUp(baseUrl: string, fetch: Fetch = globalThis.fetch): Promise<Tenant> {
   counter++;
-  const api = new ApiClient(baseUrl);
+  const api = new ApiClient(baseUrl, undefined, fetch);
   const body = await api.ok('POST', '/v1/signup', {
     email: `user${Date.now()}${counter}@example.test`,
     password: 'correct horse battery',
@@ -51,7 +60,12 @@ export function muxSignature(body: string | Buffer, secret: string, t = Math.flo
 }
 
 /** POSTs a body to an ingest URL as a provider would. */
-export async function sendWebhook(ingestUrl: string, body: string | Buffer, headers: Record<string, string>) {
+export async function sendWebhook(
+  ingestUrl: string,
+  body: string | Buffer,
+  headers: Record<string, string>,
+  fetch: Fetch = globalThis.fetch,
+) {
   const res = await fetch(ingestUrl, {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...headers },

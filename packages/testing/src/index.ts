@@ -1,6 +1,7 @@
 export * from './client.ts';
 export * from './databases.ts';
 export * from './environment.ts';
+export * from './inject.ts';
 export * from './postgres-server.ts';
 export * from './process.ts';
 export * from './receiver.ts';

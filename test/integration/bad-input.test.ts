@@ -1,22 +1,20 @@
 import {
   type BackendEnv,
   backendEnv,
-  type HooklineProcess,
   muxSignature,
   type Receiver,
   sendWebhook,
   signUp,
-  startHooklineProcess,
   startReceiver,
   type Tenant,
 } from '@hookline/testing';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createMuxSource, freshMuxEvent, MUX_SECRET } from './helpers.ts';
+import { createMuxSource, freshMuxEvent, type InProcessHookline, MUX_SECRET, startHooklineApp } from '../helpers.ts';
 
 describe('bad input gets a clear answer, is logged, and creates nothing', () => {
   let storage: BackendEnv;
-  let hookline: HooklineProcess;
+  let hookline: InProcessHookline;
   let receiver: Receiver;
   let tenant: Tenant;
   let source: { id: string; ingest_url: string };
@@ -24,13 +22,13 @@ describe('bad input gets a clear answer, is logged, and creates nothing', () => 
   beforeAll(async () => {
     storage = await backendEnv();
     receiver = await startReceiver();
-    hookline = await startHooklineProcess({ env: { ...storage.env, HOOKLINE_MAX_BODY: '4kb' } });
-    tenant = await signUp(hookline.url);
+    hookline = await startHooklineApp({ env: { ...storage.env, HOOKLINE_MAX_BODY: '4kb' } });
+    tenant = await signUp(hookline.url, hookline.fetch);
     source = await createMuxSource(tenant.api);
     await tenant.api.ok('POST', '/v1/destinations', { source_id: source.id, url: receiver.url });
   });
   afterAll(async () => {
-    await hookline?.stop();
+    await hookline?.close();
     await receiver?.close();
     await storage?.cleanup();
   });
@@ -93,7 +91,7 @@ describe('bad input gets a clear answer, is logged, and creates nothing', () => 
   for (const [name, make, status, reason, detail] of cases) {
     it(`answers ${status} to ${name}`, async () => {
       const { body: sent, headers } = make();
-      const answer = await sendWebhook(source.ingest_url, sent, headers);
+      const answer = await sendWebhook(source.ingest_url, sent, headers, hookline.fetch);
       expect(answer.status).toBe(status);
       expect(answer.body.error.code).toBe(reason);
       const log = await tenant.api.ok('GET', `/v1/requests?source_id=${source.id}&limit=1`);
@@ -103,7 +101,12 @@ describe('bad input gets a clear answer, is logged, and creates nothing', () => 
   }
 
   it('answers 404 to an unknown source key and still logs the request', async () => {
-    const answer = await sendWebhook(`${hookline.url}/in/no-such-key`, body, { 'mux-signature': muxSignature(body, MUX_SECRET) });
+    const answer = await sendWebhook(
+      `${hookline.url}/in/no-such-key`,
+      body,
+      { 'mux-signature': muxSignature(body, MUX_SECRET) },
+      hookline.fetch,
+    );
     expect(answer.status).toBe(404);
     expect(answer.body.error.code).toBe('unknown_source');
     if (storage.backend === 'postgres') {
@@ -123,7 +126,7 @@ describe('bad input gets a clear answer, is logged, and creates nothing', () => 
     expect(log.data).toHaveLength(cases.length);
     expect(receiver.received).toHaveLength(0);
     // ...and the same source still accepts a good one afterwards.
-    const good = await sendWebhook(source.ingest_url, body, { 'mux-signature': muxSignature(body, MUX_SECRET) });
+    const good = await sendWebhook(source.ingest_url, body, { 'mux-signature': muxSignature(body, MUX_SECRET) }, hookline.fetch);
     expect(good.status).toBe(200);
     await receiver.waitFor(1);
   });

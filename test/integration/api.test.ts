@@ -3,33 +3,31 @@ import {
   type BackendEnv,
   backendEnv,
   eventually,
-  type HooklineProcess,
   muxSignature,
   type Receiver,
   sendWebhook,
   signUp,
-  startHooklineProcess,
   startReceiver,
   type Tenant,
 } from '@hookline/testing';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createMuxSource, freshMuxEvent, MUX_SECRET } from './helpers.ts';
+import { createMuxSource, freshMuxEvent, type InProcessHookline, MUX_SECRET, startHooklineApp } from '../helpers.ts';
 
 describe('the tenant API', () => {
   let storage: BackendEnv;
-  let hookline: HooklineProcess;
+  let hookline: InProcessHookline;
   let receiver: Receiver;
   let alice: Tenant;
 
   beforeAll(async () => {
     storage = await backendEnv();
     receiver = await startReceiver();
-    hookline = await startHooklineProcess({ env: { ...storage.env, HOOKLINE_RETRY_SCHEDULE: '100ms,100ms' } });
-    alice = await signUp(hookline.url);
+    hookline = await startHooklineApp({ env: { ...storage.env, HOOKLINE_RETRY_SCHEDULE: '100ms,100ms' } });
+    alice = await signUp(hookline.url, hookline.fetch);
   });
   afterAll(async () => {
-    await hookline?.stop();
+    await hookline?.close();
     await receiver?.close();
     await storage?.cleanup();
   });
@@ -42,7 +40,7 @@ describe('the tenant API', () => {
 
   async function send(ingestUrl: string, name = 'video.asset.ready', secret = MUX_SECRET) {
     const body = freshMuxEvent(name);
-    return sendWebhook(ingestUrl, body, { 'mux-signature': muxSignature(body, secret) });
+    return sendWebhook(ingestUrl, body, { 'mux-signature': muxSignature(body, secret) }, hookline.fetch);
   }
 
   const deliveriesOf = (eventId: string) => receiver.received.filter((r) => r.headers['webhook-id'] === eventId);
@@ -58,8 +56,8 @@ describe('the tenant API', () => {
         events: accepted.id,
         'api-keys': key.id,
       };
-      const bob = await signUp(hookline.url);
-      const doc = await (await fetch(`${hookline.url}/openapi.json`)).json();
+      const bob = await signUp(hookline.url, hookline.fetch);
+      const doc = await (await hookline.fetch(`${hookline.url}/openapi.json`)).json();
       let walked = 0;
       for (const [path, operations] of Object.entries<Record<string, unknown>>(doc.paths)) {
         if (!path.includes('{id}')) continue;
@@ -98,18 +96,18 @@ describe('the tenant API', () => {
   describe('sessions and API keys', () => {
     it('logs in with an http-only SameSite cookie that needs the CSRF header to write', async () => {
       const email = `web${Date.now()}@example.test`;
-      await fetch(`${hookline.url}/v1/signup`, {
+      await hookline.fetch(`${hookline.url}/v1/signup`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ email, password: 'correct horse battery', name: 'Web' }),
       });
-      const wrong = await fetch(`${hookline.url}/v1/sessions`, {
+      const wrong = await hookline.fetch(`${hookline.url}/v1/sessions`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ email, password: 'wrong password!' }),
       });
       expect(wrong.status).toBe(401);
-      const login = await fetch(`${hookline.url}/v1/sessions`, {
+      const login = await hookline.fetch(`${hookline.url}/v1/sessions`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ email, password: 'correct horse battery' }),
@@ -118,18 +116,18 @@ describe('the tenant API', () => {
       const setCookie = login.headers.get('set-cookie') as string;
       expect(setCookie).toMatch(/^hookline_session=[\w-]+; Path=\/; HttpOnly; SameSite=Strict; Max-Age=\d+/);
       const cookie = setCookie.split(';')[0] as string;
-      expect((await fetch(`${hookline.url}/v1/sources`, { headers: { cookie } })).status).toBe(200);
+      expect((await hookline.fetch(`${hookline.url}/v1/sources`, { headers: { cookie } })).status).toBe(200);
       const create = (extra: Record<string, string>) =>
-        fetch(`${hookline.url}/v1/api-keys`, {
+        hookline.fetch(`${hookline.url}/v1/api-keys`, {
           method: 'POST',
           headers: { cookie, 'content-type': 'application/json', ...extra },
           body: JSON.stringify({ name: 'from the browser' }),
         });
       expect((await create({})).status).toBe(403);
       expect((await create({ 'x-hookline-csrf': '1' })).status).toBe(201);
-      const logout = await fetch(`${hookline.url}/v1/sessions/current`, { method: 'DELETE', headers: { cookie } });
+      const logout = await hookline.fetch(`${hookline.url}/v1/sessions/current`, { method: 'DELETE', headers: { cookie } });
       expect(logout.status).toBe(204);
-      expect((await fetch(`${hookline.url}/v1/sources`, { headers: { cookie } })).status).toBe(401);
+      expect((await hookline.fetch(`${hookline.url}/v1/sources`, { headers: { cookie } })).status).toBe(401);
     });
 
     it('shows a new key once, lists it by prefix, and revokes it', async () => {
@@ -140,10 +138,10 @@ describe('the tenant API', () => {
       const listed = list.data.find((k: { id: string }) => k.id === created.id);
       expect(listed).toMatchObject({ name: 'ci', prefix: created.prefix });
       expect(JSON.stringify(list)).not.toContain(created.key);
-      const res = await fetch(`${hookline.url}/v1/sources`, { headers: { authorization: `Bearer ${created.key}` } });
+      const res = await hookline.fetch(`${hookline.url}/v1/sources`, { headers: { authorization: `Bearer ${created.key}` } });
       expect(res.status).toBe(200);
       expect((await alice.api.call('DELETE', `/v1/api-keys/${created.id}`)).status).toBe(204);
-      const after = await fetch(`${hookline.url}/v1/sources`, { headers: { authorization: `Bearer ${created.key}` } });
+      const after = await hookline.fetch(`${hookline.url}/v1/sources`, { headers: { authorization: `Bearer ${created.key}` } });
       expect(after.status).toBe(401);
     });
 
@@ -209,7 +207,7 @@ describe('the tenant API', () => {
       expect(rotated.verification_options).toEqual(source.verification_options);
       const body = JSON.stringify({ id: crypto.randomUUID(), type: 'order.paid', data: {} });
       const signature = `sha256=${createHmac('sha256', 'two').update(body).digest('hex')}`;
-      expect((await sendWebhook(source.ingest_url, body, { 'x-signature': signature })).status).toBe(200);
+      expect((await sendWebhook(source.ingest_url, body, { 'x-signature': signature }, hookline.fetch)).status).toBe(200);
     });
 
     it('deleting a source removes its events, requests and destinations', async () => {
@@ -337,11 +335,11 @@ describe('the tenant API', () => {
   });
 
   it('sets security headers and serves its OpenAPI document', async () => {
-    const res = await fetch(`${hookline.url}/v1/sources`, { headers: { authorization: `Bearer ${alice.apiKey}` } });
+    const res = await hookline.fetch(`${hookline.url}/v1/sources`, { headers: { authorization: `Bearer ${alice.apiKey}` } });
     expect(res.headers.get('x-content-type-options')).toBe('nosniff');
     expect(res.headers.get('x-frame-options')).toBe('DENY');
     expect(res.headers.get('content-security-policy')).toContain("default-src 'none'");
-    const doc = await (await fetch(`${hookline.url}/openapi.json`)).json();
+    const doc = await (await hookline.fetch(`${hookline.url}/openapi.json`)).json();
     expect(doc.openapi).toBe('3.1.0');
     expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/v1/stream', '/v1/events/replay', '/in/{source_key}']));
   });
