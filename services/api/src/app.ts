@@ -1,3 +1,4 @@
+import cookie from '@fastify/cookie';
 import type { FastifyInstance } from 'fastify';
 import { authenticator } from './auth.ts';
 import type { ApiDeps } from './deps.ts';
@@ -16,6 +17,8 @@ import { streamRoutes } from './routes/stream.ts';
 /** The tenant API under /v1. Signup (unless closed) and login are open; everything else needs an API key. */
 export async function apiRoutes(app: FastifyInstance, deps: ApiDeps) {
   const { perMinute, redis, nameSpace } = deps.rateLimit;
+  // request.cookies (the web UI's session) and reply.setCookie for every route below.
+  await app.register(cookie);
   // Signup and login are open: a small budget per address slows password guessing.
   await app.register(async (open) => {
     await limitRequests(open, { max: 30, key: (r) => `ip:${r.ip}`, redis, nameSpace: `${nameSpace}open:` });

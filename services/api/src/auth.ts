@@ -21,18 +21,9 @@ export const CSRF_HEADER = 'x-hookline-csrf';
 const TOUCH_EVERY_MS = 60_000;
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
-export function readCookie(header: string | undefined, name: string): string | undefined {
-  if (!header) return undefined;
-  for (const part of header.split(';')) {
-    const [key, ...rest] = part.trim().split('=');
-    if (key === name) return decodeURIComponent(rest.join('='));
-  }
-  return undefined;
-}
-
 /**
  * Authenticates by `Authorization: Bearer <api key>` or, for the web UI, the session
- * cookie. Cookie-authenticated writes must also carry the CSRF header, so another site
+ * cookie (parsed by @fastify/cookie, registered with the routes). Cookie-authenticated writes must also carry the CSRF header, so another site
  * cannot make a logged-in browser change anything.
  */
 export function authenticator(db: Db) {
@@ -49,7 +40,7 @@ export function authenticator(db: Db) {
       }
       return;
     }
-    const token = readCookie(request.headers.cookie, SESSION_COOKIE);
+    const token = request.cookies[SESSION_COOKIE];
     const tokenHash = token ? hashApiKey(token) : undefined;
     const session = tokenHash ? await findSessionByTokenHash(db, tokenHash) : undefined;
     if (!session) throw new ApiError(401, 'unauthorized', 'missing Authorization: Bearer <api key> (or a session cookie)');

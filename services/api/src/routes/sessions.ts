@@ -1,8 +1,9 @@
+import type { CookieSerializeOptions } from '@fastify/cookie';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { hashApiKey, newId, randomToken, verifyPassword } from '@hookline/core';
 import { deleteSession, findTenant, findUserByEmail, insertSession } from '@hookline/db';
 import { Type } from '@sinclair/typebox';
-import { readCookie, SESSION_COOKIE } from '../auth.ts';
+import { SESSION_COOKIE } from '../auth.ts';
 import type { ApiDeps } from '../deps.ts';
 import { ApiError } from '../errors.ts';
 import { admitPasswordCheck, passwordCheckSucceeded } from '../login-throttle.ts';
@@ -14,9 +15,9 @@ const SESSION_TTL_S = 14 * 24 * 3600;
 // an unknown email as for a wrong password.
 const DUMMY_HASH = 'scrypt$16384$8$1$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA';
 
-function cookie(deps: ApiDeps, value: string, maxAge: number): string {
-  const secure = deps.publicUrl.startsWith('https:') ? '; Secure' : '';
-  return `${SESSION_COOKIE}=${encodeURIComponent(value)}; Path=/; HttpOnly; SameSite=Strict; Max-Age=${maxAge}${secure}`;
+/** The session cookie: never readable by scripts, never sent cross-site, Secure behind https. */
+function cookieOptions(deps: ApiDeps, maxAge: number): CookieSerializeOptions {
+  return { path: '/', httpOnly: true, sameSite: 'strict', maxAge, secure: deps.publicUrl.startsWith('https:') };
 }
 
 const Login = Type.Object(
@@ -60,7 +61,7 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<ApiDeps> = async (app, dep
         token_hash: hashApiKey(token),
         expires_at: expiresAt,
       });
-      reply.header('set-cookie', cookie(deps, token, SESSION_TTL_S));
+      reply.setCookie(SESSION_COOKIE, token, cookieOptions(deps, SESSION_TTL_S));
       return reply.code(201).send({
         user: { id: user.id, email: user.email },
         tenant: { id: user.tenant_id, name: tenant?.name ?? '' },
@@ -73,9 +74,9 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<ApiDeps> = async (app, dep
     '/v1/sessions/current',
     { schema: { tags: ['sessions'], summary: 'Log out', response: { 204: Type.Null() } } },
     async (request, reply) => {
-      const token = readCookie(request.headers.cookie, SESSION_COOKIE);
+      const token = request.cookies[SESSION_COOKIE];
       if (token) await deleteSession(deps.db, hashApiKey(token));
-      reply.header('set-cookie', cookie(deps, '', 0));
+      reply.clearCookie(SESSION_COOKIE, cookieOptions(deps, 0));
       return reply.code(204).send(null);
     },
   );
