@@ -55,6 +55,21 @@ export interface Config {
    * a hop count becomes a function trusting that many hops nearest to Hookline.
    */
   trustProxy: boolean | string[] | ((address: string, hop: number) => boolean);
+  /** Alerts (CONTRACT §8): how often the worker evaluates them and sends what is due. */
+  alertIntervalMs: number;
+  /** Waits between a failed alert notification and its next try; spent, it is given up. */
+  alertRetryScheduleMs: number[];
+  /** source.rejecting: this many signature failures within alertRejectWindowMs, with no accepted request after them. */
+  alertRejectThreshold: number;
+  alertRejectWindowMs: number;
+  /** source.silent: no events for this long (the default for tenants and sources that set none; 0: off). */
+  alertSilentAfterMs: number;
+  /** delivery.backlog: the oldest pending delivery is older than this (0: off). */
+  alertBacklogAgeMs: number;
+  /** Email alert channels are available only with an SMTP server (`smtp://` or `smtps://`). */
+  smtpUrl: string | undefined;
+  /** The From of alert emails. */
+  alertFrom: string;
   logLevel: string;
   /** OpenTelemetry: spans are exported over OTLP only when this is set (the exporter reads the other OTEL_* variables). */
   otlpEndpoint: string | undefined;
@@ -231,6 +246,21 @@ export function loadConfig(env: Env = process.env): Config {
   });
   const trustProxy = read(env, 'HOOKLINE_TRUST_PROXY', false as Config['trustProxy'], parseTrustProxy);
   const otlpEndpoint = read(env, 'OTEL_EXPORTER_OTLP_ENDPOINT', undefined, parseUrl(['http:', 'https:']));
+  const alertIntervalMs = read(env, 'HOOKLINE_ALERT_INTERVAL', 30_000, parseDuration);
+  if (alertIntervalMs <= 0) throw new ConfigError('HOOKLINE_ALERT_INTERVAL: must be greater than 0');
+  const alertRetryScheduleMs = read(env, 'HOOKLINE_ALERT_RETRY_SCHEDULE', parseDurationList('10s,1m,5m,30m,2h,6h'), parseDurationList);
+  const alertRejectThreshold = read(env, 'HOOKLINE_ALERT_REJECT_THRESHOLD', 10, (raw) => {
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < 1) throw new Error(`"${raw}" is not a whole number of at least 1`);
+    return n;
+  });
+  const alertRejectWindowMs = read(env, 'HOOKLINE_ALERT_REJECT_WINDOW', 5 * 60_000, parseDuration);
+  if (alertRejectWindowMs <= 0) throw new ConfigError('HOOKLINE_ALERT_REJECT_WINDOW: must be greater than 0');
+  const durationOrOff = (raw: string) => (/^(off|0)$/i.test(raw.trim()) ? 0 : parseDuration(raw));
+  const alertSilentAfterMs = read(env, 'HOOKLINE_ALERT_SOURCE_SILENT_AFTER', 86_400_000, durationOrOff);
+  const alertBacklogAgeMs = read(env, 'HOOKLINE_ALERT_BACKLOG_AGE', 15 * 60_000, durationOrOff);
+  const smtpUrl = read(env, 'HOOKLINE_SMTP_URL', undefined, parseUrl(['smtp:', 'smtps:']));
+  const alertFrom = read(env, 'HOOKLINE_ALERT_FROM', `Hookline <hookline@${new URL(publicUrl).hostname.replace(/^\[|\]$/g, '')}>`, (raw) => raw);
   const logLevel = read(env, 'LOG_LEVEL', 'info', (raw) => {
     if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(raw)) {
       throw new Error('use fatal, error, warn, info, debug, trace or silent');
@@ -266,6 +296,14 @@ export function loadConfig(env: Env = process.env): Config {
     shutdownTimeoutMs,
     signup,
     trustProxy,
+    alertIntervalMs,
+    alertRetryScheduleMs,
+    alertRejectThreshold,
+    alertRejectWindowMs,
+    alertSilentAfterMs,
+    alertBacklogAgeMs,
+    smtpUrl,
+    alertFrom,
     logLevel,
     otlpEndpoint,
   };

@@ -16,6 +16,9 @@ export const ID_PREFIXES = {
   delivery: 'dlv',
   attempt: 'att',
   session: 'ses',
+  alertChannel: 'alc',
+  alert: 'alr',
+  alertNotification: 'ntf',
 } as const;
 
 export type IdKind = keyof typeof ID_PREFIXES;

@@ -10,6 +10,7 @@ import * as hotPath from './migrations/2026_12_01_0004_hot_path.ts';
 import * as failedDeliveriesIndex from './migrations/2026_12_01_0005_failed_deliveries_index.ts';
 import * as invites from './migrations/2026_12_01_0006_invites.ts';
 import * as deliveryControls from './migrations/2026_12_01_0007_delivery_controls.ts';
+import * as alerts from './migrations/2026_12_01_0008_alerts.ts';
 
 /** Migrations are listed here, in order, so bundling and tsx both find them without fs globbing. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -24,6 +25,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '2026_12_01_0005_failed_deliveries_index': failedDeliveriesIndex,
   '2026_12_01_0006_invites': invites,
   '2026_12_01_0007_delivery_controls': deliveryControls,
+  '2026_12_01_0008_alerts': alerts,
 };
 
 class StaticProvider implements MigrationProvider {

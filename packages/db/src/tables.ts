@@ -8,6 +8,8 @@ type Json<T> = ColumnType<T, string, string>;
 export interface TenantTable {
   id: string;
   name: string;
+  /** The tenant's default source.silent period (null: HOOKLINE_ALERT_SOURCE_SILENT_AFTER; 0: off). */
+  alert_silent_after_seconds: ColumnType<number | null, number | null | undefined, number | null>;
   created_at: CreatedAt;
 }
 
@@ -44,6 +46,8 @@ export interface SourceTable {
   previous_secret_sealed: string | null;
   previous_secret_expires_at: NullableTimestamp;
   settings: Json<Record<string, unknown>>;
+  /** This source's source.silent period (null: the tenant's default; 0: off). */
+  alert_silent_after_seconds: ColumnType<number | null, number | null | undefined, number | null>;
   /** Bumped (by trigger) on any change to the source or its destinations: ingest's cache checks it at write. */
   config_version: ColumnType<string, never, never>;
   created_at: CreatedAt;
@@ -222,7 +226,64 @@ export interface InviteTable {
   used_by_tenant_id: string | null;
 }
 
+export type AlertChannelType = 'webhook' | 'slack' | 'email';
+
+/** Where a tenant's alerts are sent (migration 2026_12_01_0008). */
+export interface AlertChannelTable {
+  id: string;
+  tenant_id: string;
+  type: AlertChannelType;
+  /** What the tenant sees: the webhook URL, the email address, or the Slack URL cut short. */
+  target: string;
+  /** Sealed: a webhook channel's signing secret, or a Slack channel's whole URL. */
+  secret_sealed: string | null;
+  created_at: CreatedAt;
+}
+
+export type AlertType =
+  | 'destination.failing'
+  | 'destination.disabled'
+  | 'destination.recovered'
+  | 'source.rejecting'
+  | 'source.silent'
+  | 'delivery.backlog';
+export type AlertStatus = 'open' | 'acknowledged' | 'resolved';
+
+export interface AlertTable {
+  id: string;
+  tenant_id: string;
+  type: AlertType;
+  subject_kind: 'destination' | 'source' | 'tenant';
+  subject_id: string;
+  status: AlertStatus;
+  detail: ColumnType<Record<string, unknown>, string | undefined, string>;
+  opened_at: Timestamp;
+  acknowledged_at: NullableTimestamp;
+  resolved_at: NullableTimestamp;
+}
+
+/** The alert outbox: one row per alert message and channel, sent and retried on its own. */
+export interface AlertNotificationTable {
+  id: string;
+  tenant_id: string;
+  channel_id: string;
+  alert_id: string;
+  /** The message as it was when the alert moved: `{type: "alert.opened"|"alert.resolved", alert}`. */
+  body: string;
+  attempts: Generated<number>;
+  next_attempt_at: Timestamp;
+  locked_until: NullableTimestamp;
+  last_error: string | null;
+  sent_at: NullableTimestamp;
+  /** Set when the retry schedule is spent. */
+  failed_at: NullableTimestamp;
+  created_at: CreatedAt;
+}
+
 export interface Database {
+  alert_channels: AlertChannelTable;
+  alerts: AlertTable;
+  alert_notifications: AlertNotificationTable;
   rate_limited_counts: RateLimitedCountTable;
   tenant_usage: TenantUsageTable;
   sessions: SessionTable;
@@ -253,4 +314,7 @@ export type Delivery = Selectable<DeliveryTable>;
 export type NewDelivery = Insertable<DeliveryTable>;
 export type DeliveryUpdate = Updateable<DeliveryTable>;
 export type Attempt = Selectable<AttemptTable>;
+export type AlertChannel = Selectable<AlertChannelTable>;
+export type Alert = Selectable<AlertTable>;
+export type AlertNotification = Selectable<AlertNotificationTable>;
 export type NewAttempt = Insertable<AttemptTable>;

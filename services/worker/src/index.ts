@@ -1,3 +1,6 @@
+export * from './alert-messages.ts';
+export * from './alert-sender.ts';
+export * from './alerts.ts';
 export * from './delivery-worker.ts';
 export * from './http-attempt.ts';
 export * from './periodic.ts';
