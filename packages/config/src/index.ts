@@ -260,7 +260,12 @@ export function loadConfig(env: Env = process.env): Config {
   const alertSilentAfterMs = read(env, 'HOOKLINE_ALERT_SOURCE_SILENT_AFTER', 86_400_000, durationOrOff);
   const alertBacklogAgeMs = read(env, 'HOOKLINE_ALERT_BACKLOG_AGE', 15 * 60_000, durationOrOff);
   const smtpUrl = read(env, 'HOOKLINE_SMTP_URL', undefined, parseUrl(['smtp:', 'smtps:']));
-  const alertFrom = read(env, 'HOOKLINE_ALERT_FROM', `Hookline <hookline@${new URL(publicUrl).hostname.replace(/^\[|\]$/g, '')}>`, (raw) => raw);
+  const alertFrom = read(
+    env,
+    'HOOKLINE_ALERT_FROM',
+    `Hookline <hookline@${new URL(publicUrl).hostname.replace(/^\[|\]$/g, '')}>`,
+    (raw) => raw,
+  );
   const logLevel = read(env, 'LOG_LEVEL', 'info', (raw) => {
     if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(raw)) {
       throw new Error('use fatal, error, warn, info, debug, trace or silent');

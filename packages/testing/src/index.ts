@@ -6,4 +6,5 @@ export * from './postgres-server.ts';
 export * from './process.ts';
 export * from './receiver.ts';
 export * from './redis-server.ts';
+export * from './smtp-server.ts';
 export * from './sse.ts';

@@ -671,6 +671,7 @@ export interface paths {
                                     [key: string]: unknown;
                                 };
                                 secret_rotation_expires_at: string | null;
+                                alert_silent_after_seconds: number | null;
                                 /** Format: date-time */
                                 created_at: string;
                                 /** Format: date-time */
@@ -728,6 +729,7 @@ export interface paths {
                                 [key: string]: unknown;
                             };
                             secret_rotation_expires_at: string | null;
+                            alert_silent_after_seconds: number | null;
                             /** Format: date-time */
                             created_at: string;
                             /** Format: date-time */
@@ -795,6 +797,7 @@ export interface paths {
                                 [key: string]: unknown;
                             };
                             secret_rotation_expires_at: string | null;
+                            alert_silent_after_seconds: number | null;
                             /** Format: date-time */
                             created_at: string;
                             /** Format: date-time */
@@ -879,6 +882,7 @@ export interface paths {
                         };
                         /** @description How long the previous secret stays valid after a rotation (default 24 h) */
                         grace_period_seconds?: number;
+                        alert_silent_after_seconds?: number | null;
                     };
                 };
             };
@@ -902,6 +906,7 @@ export interface paths {
                                 [key: string]: unknown;
                             };
                             secret_rotation_expires_at: string | null;
+                            alert_silent_after_seconds: number | null;
                             /** Format: date-time */
                             created_at: string;
                             /** Format: date-time */
@@ -1965,6 +1970,350 @@ export interface paths {
         options?: never;
         head?: never;
         patch?: never;
+        trace?: never;
+    };
+    "/v1/alert-channels": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List alert channels */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            data: {
+                                id: string;
+                                type: "webhook" | "slack" | "email";
+                                url: string | null;
+                                email: string | null;
+                                /** Format: date-time */
+                                created_at: string;
+                            }[];
+                            next_cursor: null;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** Add a channel alerts are sent to (a webhook channel answers its signing secret, shown only here) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        type: "webhook" | "slack" | "email";
+                        /** @description webhook and slack */
+                        url?: string;
+                        /** @description email */
+                        email?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            type: "webhook" | "slack" | "email";
+                            url: string | null;
+                            email: string | null;
+                            /** Format: date-time */
+                            created_at: string;
+                        } & {
+                            signing_secret?: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/alert-channels/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Remove an alert channel (with whatever it still had to send) */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/alerts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List alerts, newest first */
+        get: {
+            parameters: {
+                query?: {
+                    limit?: number;
+                    cursor?: string;
+                    status?: "open" | "acknowledged" | "resolved";
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            data: {
+                                id: string;
+                                /** @description destination.failing, destination.disabled, destination.recovered, source.rejecting, source.silent or delivery.backlog */
+                                type: string;
+                                status: "open" | "acknowledged" | "resolved";
+                                subject: {
+                                    /** @description destination, source or tenant */
+                                    kind: string;
+                                    id: string;
+                                };
+                                /** Format: date-time */
+                                opened_at: string;
+                                acknowledged_at: string | null;
+                                resolved_at: string | null;
+                                detail: {
+                                    [key: string]: unknown;
+                                };
+                            }[];
+                            next_cursor: string | null;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/alerts/{id}/acknowledge": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Acknowledge an open alert (it still resolves by itself when its condition clears) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            /** @description destination.failing, destination.disabled, destination.recovered, source.rejecting, source.silent or delivery.backlog */
+                            type: string;
+                            status: "open" | "acknowledged" | "resolved";
+                            subject: {
+                                /** @description destination, source or tenant */
+                                kind: string;
+                                id: string;
+                            };
+                            /** Format: date-time */
+                            opened_at: string;
+                            acknowledged_at: string | null;
+                            resolved_at: string | null;
+                            detail: {
+                                [key: string]: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/alert-settings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The tenant's alert settings */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            source_silent_after_seconds: number | null;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** Change the tenant's alert settings */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        source_silent_after_seconds?: number | null;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            source_silent_after_seconds: number | null;
+                        };
+                    };
+                };
+            };
+        };
         trace?: never;
     };
 }

@@ -4,6 +4,7 @@ import { authenticator } from './auth.ts';
 import type { ApiDeps } from './deps.ts';
 import { limitRequests, perCaller } from './rate-limits.ts';
 import { accountRoutes } from './routes/account.ts';
+import { alertRoutes } from './routes/alerts.ts';
 import { apiKeyRoutes } from './routes/api-keys.ts';
 import { destinationRoutes } from './routes/destinations.ts';
 import { eventRoutes } from './routes/events.ts';
@@ -36,5 +37,6 @@ export async function apiRoutes(app: FastifyInstance, deps: ApiDeps) {
     await authed.register(eventRoutes, deps);
     await authed.register(requestRoutes, deps);
     await authed.register(streamRoutes, deps);
+    await authed.register(alertRoutes, deps);
   });
 }

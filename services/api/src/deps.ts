@@ -12,6 +12,8 @@ export interface ApiDeps {
   secrets: SecretBox;
   publicUrl: string;
   allowPrivateDestinations: boolean;
+  /** Email alert channels need an SMTP server (HOOKLINE_SMTP_URL); unset: none. */
+  emailAlerts?: boolean;
   /** HOOKLINE_SIGNUP: `closed` refuses signups that carry no invite. Unset: open. */
   signup?: 'open' | 'closed';
   /** Live stream heartbeat and poll intervals. */

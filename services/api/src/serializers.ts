@@ -15,6 +15,7 @@ export function sourceView(source: Source, ingestUrl: string) {
     awaiting_secret: source.secret_sealed === null,
     verification_options: source.settings,
     secret_rotation_expires_at: activeRotation(source.previous_secret_sealed, source.previous_secret_expires_at),
+    alert_silent_after_seconds: source.alert_silent_after_seconds,
     created_at: source.created_at.toISOString(),
     updated_at: source.updated_at.toISOString(),
   };

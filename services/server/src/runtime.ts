@@ -14,7 +14,7 @@ import { type DatabaseHandle, openDatabase, readDeliveryBacklog, sealPlaintextIn
 import * as metrics from '@hookline/metrics';
 import { type DeliveryQueue, openNotifier, openQueue } from '@hookline/queue';
 import { Ingestor, ingestRoutes } from '@hookline/relay';
-import { DeliveryWorker, HttpAttempts, Pruner, Sweeper } from '@hookline/worker';
+import { AlertSender, Alerts, DeliveryWorker, HttpAttempts, Pruner, Sweeper } from '@hookline/worker';
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import { Redis } from 'ioredis';
 
@@ -134,6 +134,7 @@ export async function buildApp(config: Config, roles: ReadonlySet<Role>): Promis
 
   let sweeper: Sweeper | undefined;
   let pruner: Pruner | undefined;
+  let alerts: Alerts | undefined;
   let http: HttpAttempts | undefined;
   let worker: DeliveryWorker | undefined;
   if (roles.has('worker')) {
@@ -156,6 +157,18 @@ export async function buildApp(config: Config, roles: ReadonlySet<Role>): Promis
     sweeper.start();
     pruner = new Pruner({ db, log, retentionMs: config.retentionMs, intervalMs: config.pruneIntervalMs });
     pruner.start();
+    // Alerts leave through their own outbox and this HTTP client, never the delivery pipeline.
+    const sender = new AlertSender({
+      db,
+      secrets,
+      http,
+      log,
+      retryScheduleMs: config.alertRetryScheduleMs,
+      timeoutMs: Math.min(config.deliveryTimeoutMs, 10_000),
+      smtp: config.smtpUrl ? { url: config.smtpUrl, from: config.alertFrom } : undefined,
+    });
+    alerts = new Alerts({ db, sender, log, intervalMs: config.alertIntervalMs, thresholds: alertThresholds(config) });
+    alerts.start();
   }
 
   if (roles.has('relay')) {
@@ -199,6 +212,7 @@ export async function buildApp(config: Config, roles: ReadonlySet<Role>): Promis
       secrets,
       publicUrl: config.publicUrl,
       allowPrivateDestinations: config.allowPrivateDestinations,
+      emailAlerts: config.smtpUrl !== undefined,
       signup: config.signup,
       rateLimit: { perMinute: config.apiRateLimit, redis: limiterRedis, nameSpace },
       storageBudgetBytes: config.tenantStorageBudgetBytes,
@@ -213,6 +227,7 @@ export async function buildApp(config: Config, roles: ReadonlySet<Role>): Promis
       metrics.unwatchBacklog(readBacklog);
       await sweeper?.stop();
       await pruner?.stop();
+      await alerts?.stop();
       await queue.close();
       await notifier.close();
       limiterRedis?.disconnect();
@@ -223,4 +238,16 @@ export async function buildApp(config: Config, roles: ReadonlySet<Role>): Promis
     return closing;
   };
   return { app, database, queue, close };
+}
+
+/** What opens each alert, from the settings (CONTRACT §8). */
+function alertThresholds(config: Config) {
+  return {
+    // TODO(h13-scheduler): the breaker's threshold setting, once it is on main.
+    destinationFailingAfter: (config as { breakerThreshold?: number }).breakerThreshold ?? 5,
+    rejectThreshold: config.alertRejectThreshold,
+    rejectWindowMs: config.alertRejectWindowMs,
+    silentAfterSeconds: Math.round(config.alertSilentAfterMs / 1000),
+    backlogAgeMs: config.alertBacklogAgeMs,
+  };
 }

@@ -17,17 +17,20 @@ export interface AlertSenderDeps {
   smtp?: { url: string; from: string } | undefined;
 }
 
-const BATCH = 50;
+/** Sends in flight at once per process. */
+const IN_FLIGHT = 50;
 const USER_AGENT = 'Hookline-Alerts/0.1';
 
 /**
- * Sends the alert outbox: leases what is due, sends each notification on its own (all at
- * once, each with a timeout), and records each outcome on its own row, so a failing channel
- * is retried on its schedule while the others are sent.
+ * Sends the alert outbox: leases what is due, sends each notification on its own (each with
+ * a timeout, none waiting on another: the next pass starts while a slow one is in flight),
+ * and records each outcome on its own row, so a failing or hanging channel is retried on its
+ * schedule while the others are sent.
  */
 export class AlertSender {
   readonly #deps: AlertSenderDeps;
   readonly #mail: Transporter | undefined;
+  readonly #inFlight = new Set<Promise<void>>();
 
   constructor(deps: AlertSenderDeps) {
     this.#deps = deps;
@@ -36,19 +39,22 @@ export class AlertSender {
       : undefined;
   }
 
-  /** Sends everything due now; returns how many were sent. */
+  /** Starts sending what is due now (as many as there are free slots); returns how many it started. */
   async sendDue(): Promise<number> {
-    let sent = 0;
-    for (;;) {
-      // The lease outlasts a send's timeout, so a notification is never sent twice at once.
-      const due = await claimDueNotifications(this.#deps.db, BATCH, this.#deps.timeoutMs * 2 + 5_000);
-      const outcomes = await Promise.all(due.map((n) => this.#sendOne(n)));
-      sent += outcomes.filter(Boolean).length;
-      if (due.length < BATCH) return sent;
+    const free = IN_FLIGHT - this.#inFlight.size;
+    if (free <= 0) return 0;
+    // The lease outlasts a send's timeout, so a notification is never sent twice at once.
+    const due = await claimDueNotifications(this.#deps.db, free, this.#deps.timeoutMs * 2 + 5_000);
+    for (const notification of due) {
+      const sending: Promise<void> = this.#sendOne(notification)
+        .catch((err) => this.#deps.log.error({ err, notificationId: notification.id }, 'alert notification outcome not recorded'))
+        .finally(() => this.#inFlight.delete(sending));
+      this.#inFlight.add(sending);
     }
+    return due.length;
   }
 
-  async #sendOne(notification: ClaimedNotification): Promise<boolean> {
+  async #sendOne(notification: ClaimedNotification): Promise<void> {
     let error: string | null;
     try {
       error = await this.#send(notification);
@@ -57,7 +63,7 @@ export class AlertSender {
     }
     if (error === null) {
       await markNotificationSent(this.#deps.db, notification.id);
-      return true;
+      return;
     }
     const wait = this.#deps.retryScheduleMs[notification.attempts - 1];
     const retryAt = wait === undefined ? null : new Date(Date.now() + wait);
@@ -66,7 +72,6 @@ export class AlertSender {
       { notificationId: notification.id, channelId: notification.channel_id, attempt: notification.attempts, err: error },
       retryAt ? 'alert notification failed; will retry' : 'alert notification failed; retry schedule spent',
     );
-    return false;
   }
 
   /** One send; null when it went through, else why not. */
@@ -109,7 +114,9 @@ export class AlertSender {
     return result.error ?? `HTTP ${result.statusCode}`;
   }
 
-  close(): void {
+  /** Waits for the sends in flight (their leases would otherwise send them again after a restart). */
+  async close(): Promise<void> {
+    await Promise.all(this.#inFlight);
     this.#mail?.close();
   }
 }

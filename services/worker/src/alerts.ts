@@ -30,10 +30,10 @@ export class Alerts {
 
   async stop(): Promise<void> {
     await this.#periodic.stop();
-    this.deps.sender.close();
+    await this.deps.sender.close();
   }
 
-  /** One pass: evaluate, then send what is due. */
+  /** One pass: evaluate, then start sending what is due. */
   async run() {
     const now = new Date();
     const evaluation = await evaluateAlerts(this.deps.db, this.deps.thresholds, {
@@ -47,7 +47,7 @@ export class Alerts {
         'alerts changed',
       );
     }
-    const sent = await this.deps.sender.sendDue();
-    return { ...evaluation, sent };
+    const sending = await this.deps.sender.sendDue();
+    return { ...evaluation, sending };
   }
 }

@@ -70,7 +70,7 @@ export async function up(db: Kysely<any>): Promise<void> {
     .createIndex('alert_notifications_due')
     .on('alert_notifications')
     .column('next_attempt_at')
-    .where(sql`sent_at is null and failed_at is null`)
+    .where(sql<boolean>`sent_at is null and failed_at is null`)
     .execute();
   await db.schema.createIndex('alert_notifications_alert').on('alert_notifications').column('alert_id').execute();
 

@@ -75,7 +75,9 @@ export async function evaluateAlerts(
         ? []
         : await trx
             .insertInto('alerts')
-            .values(toOpen.map((c) => ({ ...c, id: newId('alert'), status: 'open' as const, detail: JSON.stringify(c.detail), opened_at: now })))
+            .values(
+              toOpen.map((c) => ({ ...c, id: newId('alert'), status: 'open' as const, detail: JSON.stringify(c.detail), opened_at: now })),
+            )
             // A second evaluator that got past the lock anyway (it cannot) would open nothing twice.
             .onConflict((oc) => oc.doNothing())
             .returningAll()

@@ -51,7 +51,11 @@ export async function nextNotificationDue(db: Db): Promise<Date | null> {
 }
 
 export async function markNotificationSent(db: Db, id: string): Promise<void> {
-  await db.updateTable('alert_notifications').set({ sent_at: new Date(), locked_until: null, last_error: null }).where('id', '=', id).execute();
+  await db
+    .updateTable('alert_notifications')
+    .set({ sent_at: new Date(), locked_until: null, last_error: null })
+    .where('id', '=', id)
+    .execute();
 }
 
 /** A failed send: try again at `retryAt`, or give up (null) once the schedule is spent. */

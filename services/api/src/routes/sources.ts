@@ -18,6 +18,9 @@ export const SourceSchema = Type.Object({
     description: "The provider's verification options other than the secret (a generic HMAC source's header, algorithm…)",
   }),
   secret_rotation_expires_at: Nullable(Timestamp),
+  alert_silent_after_seconds: Nullable(
+    Type.Integer({ description: "source.silent alert: this source's period without events (0: off; null: the tenant's default)" }),
+  ),
   created_at: Timestamp,
   updated_at: Timestamp,
 });
@@ -51,6 +54,15 @@ const UpdateSource = Type.Object(
         maximum: 7 * 86400,
         description: 'How long the previous secret stays valid after a rotation (default 24 h)',
       }),
+    ),
+    alert_silent_after_seconds: Type.Optional(
+      Nullable(
+        Type.Integer({
+          minimum: 0,
+          maximum: 365 * 86400,
+          description: "source.silent alert: this source's period without events (0: off; null: the tenant's default)",
+        }),
+      ),
     ),
   },
   { additionalProperties: false },
@@ -168,9 +180,10 @@ export const sourceRoutes: FastifyPluginAsyncTypebox<ApiDeps> = async (app, deps
     },
     async (request) => {
       const source = await find(request.tenantId, request.params.id);
-      const { name, verification, grace_period_seconds } = request.body;
+      const { name, verification, grace_period_seconds, alert_silent_after_seconds } = request.body;
       const changes: Parameters<typeof updateSource>[3] = {};
       if (name !== undefined) changes.name = name;
+      if (alert_silent_after_seconds !== undefined) changes.alert_silent_after_seconds = alert_silent_after_seconds;
       if (verification) {
         const { secret, ...options } = verification;
         // A new secret alone keeps the source's options; new options replace them whole.
