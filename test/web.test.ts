@@ -44,7 +44,10 @@ describe.skipIf(process.env.HOOKLINE_TEST_BACKEND !== 'embedded')('web UI in a b
     storage = await backendEnv();
     receiver = await startReceiver();
     failing = await startReceiver(() => ({ status: 503, body: 'upstream unavailable' }));
-    hookline = await startHooklineProcess({ env: storage.env });
+    // Alerts evaluated often, and two bad signatures are a burst, for the Alerts page's test.
+    hookline = await startHooklineProcess({
+      env: { ...storage.env, HOOKLINE_ALERT_INTERVAL: '200ms', HOOKLINE_ALERT_REJECT_THRESHOLD: '2' },
+    });
     // On a fresh clone the server builds the UI in the background at start: wait for it.
     await eventually(async () => (await fetch(`${hookline.url}/`)).status === 200, 120_000, 250);
     context = await chromium.launchPersistentContext(tempDir('hookline-chromium-'), {
@@ -235,6 +238,48 @@ describe.skipIf(process.env.HOOKLINE_TEST_BACKEND !== 'embedded')('web UI in a b
       body: JSON.stringify({ email: await page.locator('.me-email').textContent(), password: 'maple kettle orbit violin' }),
     });
     expect(login.status).toBe(201);
+  });
+
+  it('lists an open alert with its count in the navigation, acknowledges it, and adds an alert channel', async () => {
+    const cookies = await context.cookies();
+    const cookie = cookies.map((c) => `${c.name}=${c.value}`).join('; ');
+    const call = async (method: string, path: string, payload?: unknown) => {
+      const res = await fetch(`${hookline.url}${path}`, {
+        method,
+        headers: { cookie, 'x-hookline-csrf': '1', ...(payload ? { 'content-type': 'application/json' } : {}) },
+        body: payload ? JSON.stringify(payload) : undefined,
+      });
+      return res.json() as Promise<any>;
+    };
+    const source = await call('POST', '/v1/sources', { name: 'Mux rotated', provider: 'mux', verification: { secret: MUX_SECRET } });
+    for (let i = 0; i < 2; i++) {
+      const body = freshMuxEvent();
+      const answer = await sendWebhook(source.ingest_url, body, { 'mux-signature': muxSignature(body, 'a rotated secret') });
+      expect(answer.status).toBe(401);
+    }
+    const alert = await eventually(async () =>
+      (await call('GET', '/v1/alerts?status=open')).data.find((a: any) => a.subject.id === source.id),
+    );
+    const openCount = async () => String((await call('GET', '/v1/alerts?status=open')).data.length);
+
+    await page.goto(`${hookline.url}/#/alerts`);
+    const row = page.getByRole('row').filter({ hasText: source.id });
+    await row.getByText('Source rejecting requests').waitFor();
+    await expect.poll(() => page.locator('.nav-count').textContent()).toBe(await openCount());
+    await row.getByRole('button', { name: 'Acknowledge' }).click();
+    await row.getByText('acknowledged').waitFor();
+    expect((await call('GET', '/v1/alerts?status=acknowledged')).data.map((a: any) => a.id)).toContain(alert.id);
+    // The navigation's count follows at once: one fewer open alert (none: no count).
+    const left = await openCount();
+    if (left === '0') await page.locator('.nav-count').waitFor({ state: 'detached' });
+    else await expect.poll(() => page.locator('.nav-count').textContent()).toBe(left);
+
+    await page.getByLabel('Channel type').selectOption('webhook');
+    await page.getByLabel('Webhook URL').fill(receiver.url);
+    await page.getByRole('button', { name: 'Add channel' }).click();
+    await page.getByText('Webhook channel added.').waitFor();
+    await page.getByRole('cell', { name: receiver.url }).waitFor();
+    expect((await call('GET', '/v1/alert-channels')).data.map((c: any) => c.url)).toEqual([receiver.url]);
   });
 
   /** More traffic and every main page, laptop and phone size, for the README. */

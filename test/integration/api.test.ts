@@ -1,4 +1,5 @@
 import { createHmac } from 'node:crypto';
+import { newId } from '@hookline/core';
 import {
   type BackendEnv,
   backendEnv,
@@ -50,11 +51,28 @@ describe('the tenant API', () => {
       const { source, destination } = await sourceWithDestination();
       const { body: accepted } = await send(source.ingest_url);
       const key = await alice.api.ok('POST', '/v1/api-keys', { name: 'walk' });
+      const channel = await alice.api.ok('POST', '/v1/alert-channels', { type: 'webhook', url: 'https://alerts.example.test/' });
+      // An alert as the evaluator records one (what opens them is tested in alerts.test.ts).
+      const alert = await hookline.database.db
+        .insertInto('alerts')
+        .values({
+          id: newId('alert'),
+          tenant_id: alice.tenantId,
+          type: 'source.silent',
+          subject_kind: 'source',
+          subject_id: source.id,
+          status: 'open',
+          opened_at: new Date(),
+        })
+        .returning('id')
+        .executeTakeFirstOrThrow();
       const ids: Record<string, string> = {
         sources: source.id,
         destinations: destination.id,
         events: accepted.id,
         'api-keys': key.id,
+        'alert-channels': channel.id,
+        alerts: alert.id,
       };
       const bob = await signUp(hookline.url, hookline.fetch);
       const doc = await (await hookline.fetch(`${hookline.url}/openapi.json`)).json();
@@ -83,6 +101,8 @@ describe('the tenant API', () => {
         `/v1/events?source_id=${source.id}`,
         `/v1/requests?source_id=${source.id}`,
         '/v1/api-keys',
+        '/v1/alert-channels',
+        '/v1/alerts',
       ]) {
         const list = await bob.api.ok('GET', path);
         expect(list.data.map((x: { id: string }) => x.id)).not.toContain(ids[path.split('/')[2]!.split('?')[0]!]);

@@ -5,6 +5,7 @@ import { Icon, Loading, Logo, Toasts } from './components.tsx';
 import { loadMe, resetAll, saveMe } from './data.ts';
 import type { RowStatus } from './log-store.ts';
 import { AccountPage } from './pages/Account.tsx';
+import { ALERTS_CHANGED, AlertsPage } from './pages/Alerts.tsx';
 import { ApiKeysPage } from './pages/ApiKeys.tsx';
 import { AuthPage } from './pages/Auth.tsx';
 import { DestinationNewPage, DestinationsPage } from './pages/Destinations.tsx';
@@ -21,6 +22,7 @@ const NAV = [
   { path: 'sources', label: 'Sources', icon: 'sources' },
   { path: 'logs', label: 'Live log', icon: 'live' },
   { path: 'destinations', label: 'Destinations', icon: 'destinations' },
+  { path: 'alerts', label: 'Alerts', icon: 'bell' },
   { path: 'api-keys', label: 'API keys', icon: 'key' },
   { path: 'account', label: 'Account', icon: 'user' },
 ] as const;
@@ -30,9 +32,30 @@ function section(route: Route): string {
   return first === 'events' ? 'logs' : first;
 }
 
+/** Open (unacknowledged) alerts, for the navigation: polled, and re-read when the Alerts page changes them. */
+function useOpenAlerts(): string | null {
+  const [count, setCount] = useState<string | null>(null);
+  useEffect(() => {
+    const read = () =>
+      api.get('/v1/alerts', { query: { status: 'open', limit: 100 } }).then(
+        (page) => setCount(page.data.length === 0 ? null : page.next_cursor ? '99+' : String(page.data.length)),
+        () => {},
+      );
+    void read();
+    const timer = setInterval(read, 30_000);
+    window.addEventListener(ALERTS_CHANGED, read);
+    return () => {
+      clearInterval(timer);
+      window.removeEventListener(ALERTS_CHANGED, read);
+    };
+  }, []);
+  return count;
+}
+
 function Shell({ route, onLogout, children }: { route: Route; onLogout: () => void; children: ComponentChildren }) {
   const me = loadMe();
   const current = section(route);
+  const openAlerts = useOpenAlerts();
   return (
     <div class="shell">
       <button type="button" class="skip" onClick={() => document.getElementById('main')?.focus()}>
@@ -54,6 +77,11 @@ function Shell({ route, onLogout, children }: { route: Route; onLogout: () => vo
                 >
                   <Icon name={item.icon} />
                   <span>{item.label}</span>
+                  {item.path === 'alerts' && openAlerts && (
+                    <span class="nav-count" role="status" aria-label={`${openAlerts} open alerts`}>
+                      {openAlerts}
+                    </span>
+                  )}
                 </a>
               </li>
             ))}
@@ -109,6 +137,8 @@ function Page({ route }: { route: Route }) {
     case 'destinations':
       if (second === 'new') return <DestinationNewPage initialSource={q.get('source') ?? ''} />;
       return <DestinationsPage sourceFilter={q.get('source') ?? third ?? ''} />;
+    case 'alerts':
+      return <AlertsPage />;
     case 'api-keys':
       return <ApiKeysPage />;
     case 'account':

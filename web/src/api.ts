@@ -46,6 +46,9 @@ export type RequestOutcome = NonNullable<NonNullable<Query<'/v1/requests', 'get'
 export type Destination = Ok<'/v1/destinations', 'get'>['data'][number];
 export type ApiKey = Ok<'/v1/api-keys', 'get'>['data'][number];
 export type Session = Ok<'/v1/sessions', 'post'>;
+export type Alert = Ok<'/v1/alerts', 'get'>['data'][number];
+export type AlertChannel = Ok<'/v1/alert-channels', 'get'>['data'][number];
+export type AlertChannelType = AlertChannel['type'];
 
 /**
  * The live stream's messages (GET /v1/stream): "request" is a request-log item and "event" a

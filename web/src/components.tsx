@@ -44,7 +44,8 @@ type IconName =
   | 'docs'
   | 'rotate'
   | 'edit'
-  | 'arrow';
+  | 'arrow'
+  | 'bell';
 
 const ICONS: Record<IconName, JSX.Element> = {
   sources: <path d="M4 6h16M4 12h16M4 18h10" />,
@@ -98,6 +99,7 @@ const ICONS: Record<IconName, JSX.Element> = {
   rotate: <path d="M20 11a8 8 0 1 0-2.3 5.7M20 4v7h-7" />,
   edit: <path d="M4 20h4L19 9l-4-4L4 16zM13 7l4 4" />,
   arrow: <path d="M9 6l6 6-6 6" />,
+  bell: <path d="M6 16V11a6 6 0 0 1 12 0v5l2 2H4zM10 21h4" />,
 };
 
 export function Icon({ name, size = 16 }: { name: IconName; size?: number }) {
