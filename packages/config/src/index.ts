@@ -46,6 +46,10 @@ export interface Config {
   streamHeartbeatMs: number;
   /** Deliveries in flight at once per worker process. */
   workerConcurrency: number;
+  /** Wall time for one call of a destination's transform (sandboxed JavaScript). */
+  transformTimeoutMs: number;
+  /** Heap for one call of a destination's transform. */
+  transformMemoryBytes: number;
   /** How long SIGTERM waits for work in flight before exiting anyway. */
   shutdownTimeoutMs: number;
   /** `closed`: POST /v1/signup answers 403 unless it carries an invite; the admin command still creates tenants. */
@@ -239,6 +243,12 @@ export function loadConfig(env: Env = process.env): Config {
     if (!Number.isInteger(n) || n < 1 || n > 1000) throw new Error(`"${raw}" is not a whole number from 1 to 1000`);
     return n;
   });
+  const transformTimeoutMs = read(env, 'HOOKLINE_TRANSFORM_TIMEOUT', 250, parseDuration);
+  if (transformTimeoutMs <= 0 || transformTimeoutMs > 10_000) throw new ConfigError('HOOKLINE_TRANSFORM_TIMEOUT: from 1ms to 10s');
+  const transformMemoryBytes = read(env, 'HOOKLINE_TRANSFORM_MEMORY', 32 * 1024 * 1024, parseSize);
+  if (transformMemoryBytes < 1024 * 1024 || transformMemoryBytes > 1024 ** 3) {
+    throw new ConfigError('HOOKLINE_TRANSFORM_MEMORY: from 1mb to 1gb');
+  }
   const shutdownTimeoutMs = read(env, 'HOOKLINE_SHUTDOWN_TIMEOUT', 10_000, parseDuration);
   const signup = read(env, 'HOOKLINE_SIGNUP', 'open' as 'open' | 'closed', (raw) => {
     if (raw !== 'open' && raw !== 'closed') throw new Error(`"${raw}" is not open or closed`);
@@ -298,6 +308,8 @@ export function loadConfig(env: Env = process.env): Config {
     pruneIntervalMs,
     streamHeartbeatMs,
     workerConcurrency,
+    transformTimeoutMs,
+    transformMemoryBytes,
     shutdownTimeoutMs,
     signup,
     trustProxy,

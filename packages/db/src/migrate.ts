@@ -11,6 +11,7 @@ import * as failedDeliveriesIndex from './migrations/2026_12_01_0005_failed_deli
 import * as invites from './migrations/2026_12_01_0006_invites.ts';
 import * as deliveryControls from './migrations/2026_12_01_0007_delivery_controls.ts';
 import * as alerts from './migrations/2026_12_01_0008_alerts.ts';
+import * as routingRules from './migrations/2026_12_01_0010_routing_rules.ts';
 
 /** Migrations are listed here, in order, so bundling and tsx both find them without fs globbing. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -26,6 +27,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '2026_12_01_0006_invites': invites,
   '2026_12_01_0007_delivery_controls': deliveryControls,
   '2026_12_01_0008_alerts': alerts,
+  '2026_12_01_0010_routing_rules': routingRules,
 };
 
 class StaticProvider implements MigrationProvider {

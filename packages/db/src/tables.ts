@@ -83,6 +83,10 @@ export interface DestinationTable {
   disabled_at: NullableTimestamp;
   ordering: ColumnType<DestinationOrdering, DestinationOrdering | undefined, DestinationOrdering>;
   ordering_window_ms: ColumnType<number, number | undefined, number>;
+  /** A filter document (CONTRACT §8), or null: every event of its types. */
+  filter: Json<Record<string, unknown> | null> | null;
+  /** JavaScript source of `function transform(event, context)`, or null. */
+  transform: string | null;
   created_at: CreatedAt;
   updated_at: Generated<Date>;
 }
@@ -133,8 +137,11 @@ export interface EventTable {
   payload: string;
 }
 
-/** `held`: waiting on a paused or disabled destination (or an earlier event of the same object); held_reason says which. */
-export type DeliveryStatus = 'pending' | 'succeeded' | 'failed' | 'held';
+/**
+ * `held`: waiting on a paused or disabled destination (or an earlier event of the same object); held_reason says which.
+ * `skipped`: not sent: the destination's filter no longer matches, or its transform returned null.
+ */
+export type DeliveryStatus = 'pending' | 'succeeded' | 'failed' | 'held' | 'skipped';
 
 /** Why a delivery is held. */
 export type HeldReason = 'destination_paused' | 'destination_disabled' | 'ordering';

@@ -26,6 +26,7 @@ async function render(): Promise<{ doc: string; types: string }> {
     queue: unused,
     notifier: unused,
     secrets: unused,
+    transforms: unused,
     publicUrl: 'http://127.0.0.1:8080',
     allowPrivateDestinations: false,
     rateLimit: { perMinute: 1, nameSpace: 'doc:' },

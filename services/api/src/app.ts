@@ -10,6 +10,7 @@ import { destinationRoutes } from './routes/destinations.ts';
 import { eventRoutes } from './routes/events.ts';
 import { inviteRoutes } from './routes/invites.ts';
 import { requestRoutes } from './routes/requests.ts';
+import { ruleRoutes } from './routes/rules.ts';
 import { sessionRoutes } from './routes/sessions.ts';
 import { signupRoutes } from './routes/signup.ts';
 import { sourceRoutes } from './routes/sources.ts';
@@ -36,6 +37,7 @@ export async function apiRoutes(app: FastifyInstance, deps: ApiDeps) {
     await authed.register(destinationRoutes, deps);
     await authed.register(eventRoutes, deps);
     await authed.register(requestRoutes, deps);
+    await authed.register(ruleRoutes, deps);
     await authed.register(streamRoutes, deps);
     await authed.register(alertRoutes, deps);
   });

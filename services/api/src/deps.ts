@@ -1,6 +1,7 @@
 import type { SecretBox } from '@hookline/core';
 import type { Db } from '@hookline/db';
 import type { DeliveryQueue, Notifier } from '@hookline/queue';
+import type { TransformRunner } from '@hookline/rules';
 import type { Redis } from 'ioredis';
 
 /** What the API routes need from the process that hosts them. */
@@ -21,4 +22,6 @@ export interface ApiDeps {
   rateLimit: { perMinute: number; redis?: Redis | undefined; nameSpace: string };
   /** Bytes each tenant may store (GET /v1/usage); 0 or unset: no budget. */
   storageBudgetBytes?: number;
+  /** Checks transforms on write and runs them for POST /v1/rules/try. */
+  transforms: TransformRunner;
 }

@@ -28,6 +28,8 @@ export function destinationView(destination: Destination) {
     url: destination.url,
     event_types: destination.event_types ?? null,
     paused: destination.paused_at !== null,
+    filter: destination.filter ?? null,
+    transform: destination.transform ?? null,
     secret_rotation_expires_at: activeRotation(destination.previous_secret_sealed, destination.previous_secret_expires_at),
     created_at: destination.created_at.toISOString(),
     updated_at: destination.updated_at.toISOString(),

@@ -11,6 +11,7 @@ import {
 import * as metrics from '@hookline/metrics';
 import { getProvider, type HeaderMap, renderEnvelope, topLevelMembers } from '@hookline/providers';
 import { type DeliveryQueue, enqueueOrLeaveToSweeper } from '@hookline/queue';
+import { filterView } from '@hookline/rules';
 import type { FastifyBaseLogger } from 'fastify';
 import type { IngestBody } from './body-reader.ts';
 import { RateLimitTally } from './rate-limit-tally.ts';
@@ -306,10 +307,13 @@ export class Ingestor {
       sourceId: source.id,
       receivedAt: req.receivedAt,
     });
+    // What filters see, built once per event and only if a destination has a filter.
+    let view: Record<string, unknown> | undefined;
     const write: IngestWrite = {
       request: { ...base, outcome: 'accepted' },
       deliveries: (routing as CachedRouting).destinations
         .filter((d) => matchesEventTypes(d.event_types, normalized.type))
+        .filter((d) => d.matches === null || d.matches((view ??= filterView(payload, req.headers))))
         .map((d) => ({ id: newId('delivery'), destination_id: d.id })),
       event: {
         id: eventId,
@@ -363,6 +367,9 @@ export class Ingestor {
         previous_secret_sealed: destination.previous_secret_sealed,
         previous_secret_expires_at: destination.previous_secret_expires_at,
         paused_at: destination.paused_at,
+        filter: destination.filter,
+        transform: destination.transform,
+        filterChecked: true,
       };
     });
     local.take(leased, result.leasedUntil);

@@ -1,8 +1,15 @@
 import { hashIngestKey, type SecretBox } from '@hookline/core';
-import { type Db, loadRouting, type Routing } from '@hookline/db';
+import { type Db, loadRouting, type RoutedDestination, type Routing } from '@hookline/db';
+import { compileFilter, type Matcher } from '@hookline/rules';
 
-/** A cached source: its routing, and its provider secrets opened once. */
+/** A destination with its filter compiled once (null: no filter). */
+export interface CachedDestination extends RoutedDestination {
+  matches: Matcher | null;
+}
+
+/** A cached source: its routing, its destinations' filters compiled and its provider secrets opened, once. */
 export interface CachedRouting extends Routing {
+  destinations: CachedDestination[];
   /** The current secret, and the previous one while its rotation grace period lasts. */
   secrets(nowMs: number): string[];
 }
@@ -65,11 +72,22 @@ export class RoutingCache {
     const previousUntil = source.previous_secret_expires_at?.getTime() ?? 0;
     return {
       ...routing,
+      destinations: routing.destinations.map((d) => ({ ...d, matches: compiled(d.filter) })),
       secrets: (nowMs) => [...(current ? [current] : []), ...(previous && previousUntil > nowMs ? [previous] : [])],
     };
   }
 
   #now(): number {
     return (this.deps.now ?? Date.now)();
+  }
+}
+
+/** Filters were validated on write; one that no longer compiles (a stricter release) lets every event through rather than drop any. */
+function compiled(filter: Record<string, unknown> | null): Matcher | null {
+  if (filter === null) return null;
+  try {
+    return compileFilter(filter);
+  } catch {
+    return null;
   }
 }

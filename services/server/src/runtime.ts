@@ -14,6 +14,7 @@ import { type DatabaseHandle, openDatabase, readDeliveryBacklog, sealPlaintextIn
 import * as metrics from '@hookline/metrics';
 import { type DeliveryQueue, openNotifier, openQueue } from '@hookline/queue';
 import { Ingestor, ingestRoutes } from '@hookline/relay';
+import { TransformRunner } from '@hookline/rules';
 import { AlertSender, Alerts, DeliveryWorker, HttpAttempts, Pruner, Sweeper } from '@hookline/worker';
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import { Redis } from 'ioredis';
@@ -132,6 +133,8 @@ export async function buildApp(config: Config, roles: ReadonlySet<Role>): Promis
   metrics.watchBacklog(readBacklog);
   metrics.watchPool(database.pool);
 
+  // Transforms run on a thread of their own (the worker at attempt time, the API to check and try them).
+  const transforms = new TransformRunner({ timeoutMs: config.transformTimeoutMs, memoryBytes: config.transformMemoryBytes });
   let sweeper: Sweeper | undefined;
   let pruner: Pruner | undefined;
   let alerts: Alerts | undefined;
@@ -144,6 +147,7 @@ export async function buildApp(config: Config, roles: ReadonlySet<Role>): Promis
       queue,
       secrets,
       http,
+      transforms,
       log,
       retryScheduleMs: config.retryScheduleMs,
       deliveryTimeoutMs: config.deliveryTimeoutMs,
@@ -216,6 +220,7 @@ export async function buildApp(config: Config, roles: ReadonlySet<Role>): Promis
       signup: config.signup,
       rateLimit: { perMinute: config.apiRateLimit, redis: limiterRedis, nameSpace },
       storageBudgetBytes: config.tenantStorageBudgetBytes,
+      transforms,
       stream: { heartbeatMs: config.streamHeartbeatMs, pollMs: 2_000 },
     });
     await app.register(webUi, { distDir: WEB_DIST });
@@ -232,6 +237,7 @@ export async function buildApp(config: Config, roles: ReadonlySet<Role>): Promis
       await notifier.close();
       limiterRedis?.disconnect();
       await http?.close();
+      await transforms.close();
       await database.close();
       await stopTracing?.().catch((err) => log.warn({ err: (err as Error).message }, 'flushing the last spans failed'));
     })();

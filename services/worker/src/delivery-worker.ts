@@ -13,8 +13,10 @@ import {
 } from '@hookline/db';
 import * as metrics from '@hookline/metrics';
 import { type DeliveryQueue, enqueueOrLeaveToSweeper } from '@hookline/queue';
+import type { TransformRunner } from '@hookline/rules';
 import type { FastifyBaseLogger } from 'fastify';
-import type { HttpAttempts } from './http-attempt.ts';
+import { DestinationRules } from './destination-rules.ts';
+import type { AttemptResult, HttpAttempts } from './http-attempt.ts';
 import { nextRetryDelay, parseRetryAfter } from './retry-policy.ts';
 
 export interface DeliveryWorkerDeps {
@@ -22,6 +24,8 @@ export interface DeliveryWorkerDeps {
   queue: DeliveryQueue;
   secrets: SecretBox;
   http: HttpAttempts;
+  /** Runs destinations' transforms (sandboxed). */
+  transforms: TransformRunner;
   log: FastifyBaseLogger;
   retryScheduleMs: readonly number[];
   deliveryTimeoutMs: number;
@@ -47,9 +51,11 @@ export class DeliveryWorker {
   readonly #now: () => number;
   readonly #slots: Slots;
   readonly #recorder: GroupCommit<AttemptRecord, RecordedDelivery | null>;
+  readonly #rules: DestinationRules;
 
   constructor(deps: DeliveryWorkerDeps) {
     this.#deps = deps;
+    this.#rules = new DestinationRules(deps.transforms);
     this.#now = deps.now ?? Date.now;
     this.#slots = new Slots(deps.concurrency);
     this.#recorder = new GroupCommit(
@@ -162,23 +168,36 @@ export class DeliveryWorker {
       return;
     }
 
+    const number = delivery.attempt_count + 1;
+    const ruled = await this.#rules.apply(delivery, number);
+    if (ruled.kind !== 'send') {
+      // Nothing was sent: a skip closes the delivery, a transform error retries it like a
+      // failed attempt (the event stays, replayable once the transform is fixed).
+      const failure = ruled.kind === 'error';
+      return this.#record(delivery, span, {
+        number,
+        result: { statusCode: null, error: ruled.reason, durationMs: ruled.durationMs, responseExcerpt: null, retryAfter: undefined },
+        next: failure ? this.#afterFailure(number, null) : { status: 'skipped', nextAttemptAt: null },
+      });
+    }
+
     const now = this.#now();
     const keys = [this.#open(delivery.secret_sealed)];
     if (delivery.previous_secret_sealed && delivery.previous_secret_expires_at && delivery.previous_secret_expires_at.getTime() > now) {
       keys.push(this.#open(delivery.previous_secret_sealed));
     }
-    const number = delivery.attempt_count + 1;
     const timestamp = Math.floor(now / 1000);
     const result = await http.send({
       url: delivery.url,
-      body: delivery.payload,
+      body: ruled.body,
       timeoutMs: this.#deps.deliveryTimeoutMs,
       headers: {
+        ...ruled.headers,
         'content-type': 'application/json',
         'user-agent': USER_AGENT,
         'webhook-id': delivery.event_id,
         'webhook-timestamp': String(timestamp),
-        'webhook-signature': signStandardWebhook(keys, delivery.event_id, timestamp, delivery.payload),
+        'webhook-signature': signStandardWebhook(keys, delivery.event_id, timestamp, ruled.body),
         'hookline-event-type': delivery.type,
         'hookline-provider': delivery.provider,
         'hookline-source-id': delivery.source_id,
@@ -189,17 +208,25 @@ export class DeliveryWorker {
     metrics.attemptDuration.observe({ status_class: metrics.statusClass(result.statusCode) }, result.durationMs / 1000);
     if (result.statusCode !== null) span.setAttribute('http.response.status_code', result.statusCode);
     const succeeded = result.statusCode !== null && result.statusCode >= 200 && result.statusCode < 300;
-    let status: DeliveryStatus = 'succeeded';
-    let nextAttemptAt: Date | null = null;
-    if (!succeeded) {
-      const honoured = result.statusCode === 429 || result.statusCode === 503 ? parseRetryAfter(result.retryAfter, now) : null;
-      const delay = nextRetryDelay(number, this.#deps.retryScheduleMs, honoured);
-      if (delay === null) status = 'failed';
-      else {
-        status = 'pending';
-        nextAttemptAt = new Date(this.#now() + delay);
-      }
-    }
+    const honoured = result.statusCode === 429 || result.statusCode === 503 ? parseRetryAfter(result.retryAfter, now) : null;
+    await this.#record(delivery, span, {
+      number,
+      result: { ...result, error: result.error ?? (succeeded ? null : `HTTP ${result.statusCode}`) },
+      next: succeeded ? { status: 'succeeded', nextAttemptAt: null } : this.#afterFailure(number, honoured),
+    });
+  }
+
+  /** Where a failed attempt leaves its delivery: pending until the retry schedule runs out, then failed. */
+  #afterFailure(number: number, honouredDelayMs: number | null): { status: DeliveryStatus; nextAttemptAt: Date | null } {
+    const delay = nextRetryDelay(number, this.#deps.retryScheduleMs, honouredDelayMs);
+    return delay === null ? { status: 'failed', nextAttemptAt: null } : { status: 'pending', nextAttemptAt: new Date(this.#now() + delay) };
+  }
+
+  async #record(
+    delivery: ClaimedDelivery,
+    span: metrics.Span,
+    { number, result, next }: { number: number; result: AttemptResult; next: { status: DeliveryStatus; nextAttemptAt: Date | null } },
+  ): Promise<void> {
     const attempt = {
       id: newId('attempt'),
       tenant_id: delivery.tenant_id,
@@ -207,17 +234,12 @@ export class DeliveryWorker {
       event_id: delivery.event_id,
       number,
       status_code: result.statusCode,
-      error: result.error ?? (succeeded ? null : `HTTP ${result.statusCode}`),
+      error: result.error,
       duration_ms: result.durationMs,
       response_excerpt: result.responseExcerpt,
-      created_at: new Date(now),
+      created_at: new Date(this.#now()),
     };
-    const after = await this.#recorder.submit({
-      attempt,
-      sourceId: delivery.source_id,
-      next: { status, nextAttemptAt },
-      claimedVersion: delivery.updated_at,
-    });
+    const after = await this.#recorder.submit({ attempt, sourceId: delivery.source_id, next, claimedVersion: delivery.updated_at });
     if (!after) return;
     const outcome = after.status === 'pending' ? 'retrying' : after.status;
     metrics.deliveries.inc({ outcome });

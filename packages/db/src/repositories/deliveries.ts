@@ -22,7 +22,10 @@ export async function claimDeliveries(db: Db, ids: readonly string[], leaseMs: n
     )
     select c.id, c.tenant_id, c.event_id, c.destination_id, c.attempt_count, c.updated_at,
            e.payload, e.type, e.provider, e.source_id,
-           d.url, d.secret_sealed, d.previous_secret_sealed, d.previous_secret_expires_at, d.paused_at
+           d.url, d.secret_sealed, d.previous_secret_sealed, d.previous_secret_expires_at, d.paused_at,
+           d.filter, d.transform,
+           -- the request's headers only where a filter may read them
+           case when d.filter is not null then (select r.headers from requests r where r.id = e.request_id) end as headers
     from claimed c
     join events e on e.id = c.event_id
     join destinations d on d.id = c.destination_id`.execute(db);
@@ -46,6 +49,13 @@ export interface ClaimedDelivery {
   previous_secret_sealed: string | null;
   previous_secret_expires_at: Date | null;
   paused_at: Date | null;
+  /** The destination's filter and transform as of the claim (CONTRACT §8). */
+  filter: Record<string, unknown> | null;
+  transform: string | null;
+  /** The incoming request's headers, read only when there is a filter. */
+  headers?: Record<string, string> | null;
+  /** Set by ingest when it has just checked this delivery's filter: the attempt need not again. */
+  filterChecked?: boolean;
 }
 
 /** One finished attempt, and where it leaves its delivery. */

@@ -61,6 +61,27 @@ export async function listEventIds(db: Db, tenantId: string, filter: EventFilter
   return rows.map((r) => r.id);
 }
 
+/**
+ * A source's stored events, newest first, with the headers of the request each came in
+ * (what a filter sees): trying a routing rule on history (POST /v1/rules/try).
+ */
+export function listEventsToTry(
+  db: Db,
+  tenantId: string,
+  sourceId: string,
+  options: { limit: number; since?: Date | undefined; until?: Date | undefined },
+) {
+  let q = db
+    .selectFrom('events')
+    .leftJoin('requests', (j) => j.onRef('requests.id', '=', 'events.request_id').on('requests.tenant_id', '=', tenantId))
+    .select(['events.id', 'events.payload', 'requests.headers'])
+    .where('events.tenant_id', '=', tenantId)
+    .where('events.source_id', '=', sourceId);
+  if (options.since) q = q.where('events.received_at', '>=', options.since);
+  if (options.until) q = q.where('events.received_at', '<', options.until);
+  return q.orderBy('events.id', 'desc').limit(options.limit).execute();
+}
+
 export function getEvent(db: Db, tenantId: string, id: string) {
   return db.selectFrom('events').selectAll().where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst();
 }

@@ -11,6 +11,9 @@ export interface RoutedDestination {
   previous_secret_sealed: string | null;
   previous_secret_expires_at: Date | null;
   paused_at: Date | null;
+  /** The filter document, or null (see @hookline/rules). */
+  filter: Record<string, unknown> | null;
+  transform: string | null;
 }
 
 /** A source with its destinations, as of `config_version`. */
@@ -33,7 +36,7 @@ export async function loadRouting(db: Db, ingestKeyHash: string): Promise<Routin
         select json_agg(json_build_object(
           'id', d.id, 'event_types', d.event_types, 'url', d.url, 'secret_sealed', d.secret_sealed,
           'previous_secret_sealed', d.previous_secret_sealed, 'previous_secret_expires_at', d.previous_secret_expires_at,
-          'paused_at', d.paused_at) order by d.id)
+          'paused_at', d.paused_at, 'filter', d.filter, 'transform', d.transform) order by d.id)
         from destinations d where d.source_id = sources.id), '[]'::json)`.as('destinations'),
     ])
     .where('ingest_key_hash', '=', ingestKeyHash)

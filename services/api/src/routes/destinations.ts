@@ -17,6 +17,7 @@ import { enqueueOrLeaveToSweeper } from '@hookline/queue';
 import { Type } from '@sinclair/typebox';
 import type { ApiDeps } from '../deps.ts';
 import { ApiError, badRequest, notFound } from '../errors.ts';
+import { FilterField, ruleColumns, TransformField } from '../routing-rules.ts';
 import { ErrorBody, IdParams, ListOf, ListQuery, Nullable, Timestamp } from '../schemas.ts';
 import { destinationView } from '../serializers.ts';
 
@@ -30,6 +31,8 @@ export const DestinationSchema = Type.Object({
     description: 'Exact types or globs like video.asset.*; null for every type',
   }),
   paused: Type.Boolean(),
+  filter: FilterField,
+  transform: TransformField,
   secret_rotation_expires_at: Nullable(Timestamp),
   created_at: Timestamp,
   updated_at: Timestamp,
@@ -42,6 +45,8 @@ const CreateDestination = Type.Object(
     source_id: Type.String({ maxLength: 64 }),
     url: Type.String({ minLength: 1, maxLength: 2000 }),
     event_types: Type.Optional(Type.Union([Type.Array(EventTypePattern, { maxItems: 100 }), Type.Null()])),
+    filter: Type.Optional(FilterField),
+    transform: Type.Optional(TransformField),
   },
   { additionalProperties: false },
 );
@@ -50,6 +55,8 @@ const UpdateDestination = Type.Object(
   {
     url: Type.Optional(Type.String({ minLength: 1, maxLength: 2000 })),
     event_types: Type.Optional(Type.Union([Type.Array(EventTypePattern, { maxItems: 100 }), Type.Null()])),
+    filter: Type.Optional(FilterField),
+    transform: Type.Optional(TransformField),
     paused: Type.Optional(Type.Boolean({ description: 'Pausing holds deliveries; resuming sends them' })),
     rotate_secret: Type.Optional(Type.Boolean({ description: 'Issue a new signing secret; deliveries carry both signatures for 24 h' })),
   },
@@ -106,6 +113,7 @@ export const destinationRoutes: FastifyPluginAsyncTypebox<ApiDeps> = async (app,
       const { source_id, url, event_types } = request.body;
       const source = isId('source', source_id) ? await getSource(deps.db, request.tenantId, source_id) : undefined;
       if (!source) throw notFound('source');
+      const rules = await ruleColumns(deps.transforms, request.body);
       const secret = newSigningSecret();
       const destination = await insertDestination(deps.db, {
         id: newId('destination'),
@@ -113,6 +121,7 @@ export const destinationRoutes: FastifyPluginAsyncTypebox<ApiDeps> = async (app,
         source_id: source.id,
         url: checkDestinationUrl(url, deps.allowPrivateDestinations),
         event_types: filter(event_types),
+        ...rules,
         secret_sealed: deps.secrets.seal(secret),
       });
       return reply.code(201).send({ ...destinationView(destination), signing_secret: secret });
@@ -167,7 +176,7 @@ export const destinationRoutes: FastifyPluginAsyncTypebox<ApiDeps> = async (app,
     {
       schema: {
         tags: ['destinations'],
-        summary: 'Change the URL or filter, pause or resume, or rotate the signing secret',
+        summary: 'Change the URL, event types, filter or transform, pause or resume, or rotate the signing secret',
         params: IdParams,
         body: UpdateDestination,
         response: {
@@ -180,7 +189,7 @@ export const destinationRoutes: FastifyPluginAsyncTypebox<ApiDeps> = async (app,
     async (request) => {
       const destination = await find(request.tenantId, request.params.id);
       const { url, event_types, paused, rotate_secret } = request.body;
-      const changes: Parameters<typeof updateDestination>[3] = {};
+      const changes: Parameters<typeof updateDestination>[3] = await ruleColumns(deps.transforms, request.body);
       if (url !== undefined) changes.url = checkDestinationUrl(url, deps.allowPrivateDestinations);
       if (event_types !== undefined) changes.event_types = filter(event_types);
       if (paused !== undefined) {
