@@ -88,8 +88,9 @@ function checkPaths(value: unknown, at: string, depth: number): void {
     if (!key.startsWith('$') && key.split('.').some((s) => s === '')) throw new InvalidFilterError(here, 'path has an empty segment');
     // Operands of $eq/$neq/$in/$nin/$contains are literals, whatever they contain.
     if (key === '$eq' || key === '$neq' || key === '$in' || key === '$nin' || key === '$contains') continue;
-    if (Array.isArray(inner)) inner.forEach((item, i) => checkPaths(item, `${here}.${i}`, depth + 1));
-    else checkPaths(inner, here, depth + 1);
+    if (Array.isArray(inner)) {
+      for (const [i, item] of inner.entries()) checkPaths(item, `${here}.${i}`, depth + 1);
+    } else checkPaths(inner, here, depth + 1);
   }
 }
 

@@ -981,6 +981,12 @@ export interface paths {
                                 /** @description Exact types or globs like video.asset.*; null for every type */
                                 event_types: string[] | null;
                                 paused: boolean;
+                                /** @description A filter document over the normalized envelope and `headers` (JSON Schema: packages/rules/schema/filter.schema.json); null: every event of its types */
+                                filter: {
+                                    [key: string]: unknown;
+                                } | null;
+                                /** @description JavaScript source of function transform(event, context) returning the body, {body, headers}, or null to skip; null: none */
+                                transform: string | null;
                                 secret_rotation_expires_at: string | null;
                                 /** Format: date-time */
                                 created_at: string;
@@ -1008,6 +1014,12 @@ export interface paths {
                         source_id: string;
                         url: string;
                         event_types?: string[] | null;
+                        /** @description A filter document over the normalized envelope and `headers` (JSON Schema: packages/rules/schema/filter.schema.json); null: every event of its types */
+                        filter?: {
+                            [key: string]: unknown;
+                        } | null;
+                        /** @description JavaScript source of function transform(event, context) returning the body, {body, headers}, or null to skip; null: none */
+                        transform?: string | null;
                     };
                 };
             };
@@ -1025,6 +1037,12 @@ export interface paths {
                             /** @description Exact types or globs like video.asset.*; null for every type */
                             event_types: string[] | null;
                             paused: boolean;
+                            /** @description A filter document over the normalized envelope and `headers` (JSON Schema: packages/rules/schema/filter.schema.json); null: every event of its types */
+                            filter: {
+                                [key: string]: unknown;
+                            } | null;
+                            /** @description JavaScript source of function transform(event, context) returning the body, {body, headers}, or null to skip; null: none */
+                            transform: string | null;
                             secret_rotation_expires_at: string | null;
                             /** Format: date-time */
                             created_at: string;
@@ -1103,6 +1121,12 @@ export interface paths {
                             /** @description Exact types or globs like video.asset.*; null for every type */
                             event_types: string[] | null;
                             paused: boolean;
+                            /** @description A filter document over the normalized envelope and `headers` (JSON Schema: packages/rules/schema/filter.schema.json); null: every event of its types */
+                            filter: {
+                                [key: string]: unknown;
+                            } | null;
+                            /** @description JavaScript source of function transform(event, context) returning the body, {body, headers}, or null to skip; null: none */
+                            transform: string | null;
                             secret_rotation_expires_at: string | null;
                             /** Format: date-time */
                             created_at: string;
@@ -1166,7 +1190,7 @@ export interface paths {
         };
         options?: never;
         head?: never;
-        /** Change the URL or filter, pause or resume, or rotate the signing secret */
+        /** Change the URL, event types, filter or transform, pause or resume, or rotate the signing secret */
         patch: {
             parameters: {
                 query?: never;
@@ -1181,6 +1205,12 @@ export interface paths {
                     "application/json": {
                         url?: string;
                         event_types?: string[] | null;
+                        /** @description A filter document over the normalized envelope and `headers` (JSON Schema: packages/rules/schema/filter.schema.json); null: every event of its types */
+                        filter?: {
+                            [key: string]: unknown;
+                        } | null;
+                        /** @description JavaScript source of function transform(event, context) returning the body, {body, headers}, or null to skip; null: none */
+                        transform?: string | null;
                         /** @description Pausing holds deliveries; resuming sends them */
                         paused?: boolean;
                         /** @description Issue a new signing secret; deliveries carry both signatures for 24 h */
@@ -1202,6 +1232,12 @@ export interface paths {
                             /** @description Exact types or globs like video.asset.*; null for every type */
                             event_types: string[] | null;
                             paused: boolean;
+                            /** @description A filter document over the normalized envelope and `headers` (JSON Schema: packages/rules/schema/filter.schema.json); null: every event of its types */
+                            filter: {
+                                [key: string]: unknown;
+                            } | null;
+                            /** @description JavaScript source of function transform(event, context) returning the body, {body, headers}, or null to skip; null: none */
+                            transform: string | null;
                             secret_rotation_expires_at: string | null;
                             /** Format: date-time */
                             created_at: string;
@@ -1818,6 +1854,104 @@ export interface paths {
         };
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/rules/try": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Try a filter and/or transform on stored events of a source, newest first (nothing is sent) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        source_id: string;
+                        /** @description A filter document over the normalized envelope and `headers` (JSON Schema: packages/rules/schema/filter.schema.json); null: every event of its types */
+                        filter?: {
+                            [key: string]: unknown;
+                        } | null;
+                        /** @description JavaScript source of function transform(event, context) returning the body, {body, headers}, or null to skip; null: none */
+                        transform?: string | null;
+                        destination_id?: string;
+                        /** @default 20 */
+                        limit?: number;
+                        /** Format: date-time */
+                        since?: string;
+                        /** Format: date-time */
+                        until?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            data: {
+                                event_id: string;
+                                /** @description Would be sent: the filter matches and the transform did not return null or fail */
+                                matched: boolean;
+                                /** @description What would be sent: the body, and the headers the transform adds */
+                                output?: {
+                                    body: unknown;
+                                    headers: {
+                                        [key: string]: string;
+                                    };
+                                };
+                                skipped_by?: "filter" | "transform";
+                                error?: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                            };
+                        };
+                    };
+                };
+            };
+        };
         delete?: never;
         options?: never;
         head?: never;

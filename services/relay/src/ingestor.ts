@@ -309,11 +309,15 @@ export class Ingestor {
     });
     // What filters see, built once per event and only if a destination has a filter.
     let view: Record<string, unknown> | undefined;
+    const viewed = () => {
+      view ??= filterView(payload, req.headers);
+      return view;
+    };
     const write: IngestWrite = {
       request: { ...base, outcome: 'accepted' },
       deliveries: (routing as CachedRouting).destinations
         .filter((d) => matchesEventTypes(d.event_types, normalized.type))
-        .filter((d) => d.matches === null || d.matches((view ??= filterView(payload, req.headers))))
+        .filter((d) => d.matches === null || d.matches(viewed()))
         .map((d) => ({ id: newId('delivery'), destination_id: d.id })),
       event: {
         id: eventId,
