@@ -162,11 +162,11 @@ describe('routing rules: payload filters and transforms per destination (CONTRAC
 
     // An infinite loop and host access are stopped and recorded; the events stay pending.
     const loop = await send(source, 'loop');
-    const escape = await send(source, 'escape');
+    const escaping = await send(source, 'escape');
     const looped = await deliveryOf(loop, destination.id);
     expect(looped).toMatchObject({ status: 'pending' });
     expect(looped.attempts[0]).toMatchObject({ status_code: null, error: 'transform: timeout: ran over 200 ms' });
-    const escaped = await deliveryOf(escape, destination.id);
+    const escaped = await deliveryOf(escaping, destination.id);
     expect(escaped.attempts[0].error).toMatch(/'process' is not defined/);
 
     // The worker is still up: the next event is delivered.
@@ -184,9 +184,9 @@ describe('routing rules: payload filters and transforms per destination (CONTRAC
 
     // Removing the transform sends the envelope again.
     await tenant.api.ok('PATCH', `/v1/destinations/${destination.id}`, { transform: null });
-    await tenant.api.ok('POST', `/v1/events/${escape}/retry`);
+    await tenant.api.ok('POST', `/v1/events/${escaping}/retry`);
     await target.waitFor(4);
-    expect(JSON.parse(target.received[3]!.body)).toMatchObject({ id: escape, type: 'video.asset.ready' });
+    expect(JSON.parse(target.received[3]!.body)).toMatchObject({ id: escaping, type: 'video.asset.ready' });
   });
 
   it('tries a filter and transform on stored events, newest first, tenant-scoped', async () => {
