@@ -2,35 +2,33 @@ import {
   type BackendEnv,
   backendEnv,
   eventually,
-  type HooklineProcess,
   muxSignature,
   type Receiver,
   sendWebhook,
   signUp,
-  startHooklineProcess,
   startReceiver,
   type Tenant,
 } from '@hookline/testing';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createMuxSource, freshMuxEvent, MUX_SECRET } from './helpers.ts';
+import { createMuxSource, freshMuxEvent, type InProcessHookline, MUX_SECRET, startHooklineApp } from '../helpers.ts';
 
 describe('routing rules: payload filters and transforms per destination (CONTRACT §8)', () => {
   let storage: BackendEnv;
-  let hookline: HooklineProcess;
+  let hookline: InProcessHookline;
   let tenant: Tenant;
   const receivers: Receiver[] = [];
 
   beforeAll(async () => {
     storage = await backendEnv();
-    hookline = await startHooklineProcess({
+    hookline = await startHooklineApp({
       // One attempt then a long wait: a failed transform stays pending, visibly.
       env: { ...storage.env, HOOKLINE_RETRY_SCHEDULE: '1h', HOOKLINE_TRANSFORM_TIMEOUT: '200ms', HOOKLINE_TRANSFORM_MEMORY: '16mb' },
     });
-    tenant = await signUp(hookline.url);
+    tenant = await signUp(hookline.url, hookline.fetch);
   });
   afterAll(async () => {
-    await hookline?.stop();
+    await hookline?.close();
     for (const r of receivers) await r.close();
     await storage?.cleanup();
   });
@@ -46,7 +44,12 @@ describe('routing rules: payload filters and transforms per destination (CONTRAC
     const event = JSON.parse(freshMuxEvent());
     event.data.passthrough = passthrough;
     const body = JSON.stringify(event);
-    const answer = await sendWebhook(source.ingest_url, body, { 'mux-signature': muxSignature(body, MUX_SECRET), ...headers });
+    const answer = await sendWebhook(
+      source.ingest_url,
+      body,
+      { 'mux-signature': muxSignature(body, MUX_SECRET), ...headers },
+      hookline.fetch,
+    );
     expect(answer.status).toBe(200);
     return answer.body.id as string;
   }
@@ -129,7 +132,11 @@ describe('routing rules: payload filters and transforms per destination (CONTRAC
       error: expect.stringMatching(/^skipped: the destination's filter/),
     });
     expect(first.received).toHaveLength(1);
-    expect(byHeader.id).toBeTruthy();
+    // New events are routed with the changed filter (ingest's cache reloaded it).
+    const later = await send(source, 'customer-1', { 'x-route': 'blue' });
+    await all.waitFor(4);
+    const routed = await tenant.api.ok('GET', `/v1/events/${later}`);
+    expect(routed.deliveries.map((d: any) => d.destination_id).sort()).toEqual([byHeader.id, unfiltered.id].sort());
   });
 
   it('transforms the body and adds headers, signed as sent; null skips; a broken transform is recorded and fixed', async () => {
@@ -219,7 +226,7 @@ describe('routing rules: payload filters and transforms per destination (CONTRAC
     expect((await tenant.api.call('POST', '/v1/rules/try', { source_id: source.id, limit: 1000 })).status).toBe(400);
 
     // Another tenant cannot try rules on this source's events.
-    const other = await signUp(hookline.url);
+    const other = await signUp(hookline.url, hookline.fetch);
     const foreign = await other.api.call('POST', '/v1/rules/try', { source_id: source.id });
     expect(foreign.status).toBe(404);
   });
