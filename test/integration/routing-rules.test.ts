@@ -230,4 +230,39 @@ describe('routing rules: payload filters and transforms per destination (CONTRAC
     const foreign = await other.api.call('POST', '/v1/rules/try', { source_id: source.id });
     expect(foreign.status).toBe(404);
   });
+
+  it('replays exactly the tried events to the destination, creating the deliveries its old filter kept out', async () => {
+    const source = await createMuxSource(tenant.api);
+    const target = await receiver();
+    const destination = await tenant.api.ok('POST', '/v1/destinations', {
+      source_id: source.id,
+      url: target.url,
+      filter: { 'data.passthrough': 'a' },
+    });
+    const a = await send(source, 'a');
+    const b = await send(source, 'b');
+    const c = await send(source, 'c');
+    await target.waitFor(1);
+
+    const newFilter = { 'data.passthrough': { $in: ['a', 'b'] } };
+    const tried = await tenant.api.ok('POST', '/v1/rules/try', { source_id: source.id, filter: newFilter });
+    const matched = tried.data.filter((t: any) => t.matched).map((t: any) => t.event_id);
+    expect(matched).toEqual([b, a]);
+    await tenant.api.ok('PATCH', `/v1/destinations/${destination.id}`, { filter: newFilter });
+
+    // Another tenant can neither use this destination nor these events.
+    const other = await signUp(hookline.url, hookline.fetch);
+    expect((await other.api.call('POST', '/v1/rules/replay', { destination_id: destination.id, event_ids: matched })).status).toBe(404);
+    const otherSource = await createMuxSource(other.api);
+    const otherDestination = await other.api.ok('POST', '/v1/destinations', { source_id: otherSource.id, url: target.url });
+    expect(await other.api.ok('POST', '/v1/rules/replay', { destination_id: otherDestination.id, event_ids: matched })).toEqual({
+      count: 0,
+    });
+
+    expect(await tenant.api.ok('POST', '/v1/rules/replay', { destination_id: destination.id, event_ids: matched })).toEqual({ count: 2 });
+    await target.waitFor(3);
+    const ids = target.received.map((r) => r.headers['webhook-id']);
+    expect(ids.sort()).toEqual([a, a, b].sort());
+    expect(ids).not.toContain(c);
+  });
 });

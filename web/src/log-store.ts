@@ -187,9 +187,13 @@ function newestFirst(a: Row, b: Row): number {
   return a.key < b.key ? 1 : a.key > b.key ? -1 : 0;
 }
 
-/** How many deliveries an event of this type on this source makes (paused destinations hold theirs). */
+/**
+ * How many deliveries an event of this type on this source surely makes (paused destinations
+ * hold theirs). Destinations with a payload filter are not counted: only the server knows
+ * whether the event matched, and their deliveries show up when attempted.
+ */
 export function expectedDeliveries(destinations: readonly Destination[], sourceId: string | null, type: string): number {
-  return destinations.filter((d) => d.source_id === sourceId && matchesEventTypes(d.event_types, type)).length;
+  return destinations.filter((d) => d.source_id === sourceId && d.filter === null && matchesEventTypes(d.event_types, type)).length;
 }
 
 const REASONS: Record<string, string> = {
@@ -225,7 +229,8 @@ function deliveryStatus(row: Row, destinations: readonly Destination[]): EventSt
   const ds = row.deliveries;
   if (ds.length > 0) {
     if (ds.some((d) => d.status === 'failed')) return 'failed';
-    if (ds.some((d) => d.status !== 'succeeded')) return 'pending';
+    // A skipped delivery is settled: the destination's filter or transform chose not to send.
+    if (ds.some((d) => d.status !== 'succeeded' && d.status !== 'skipped')) return 'pending';
     if (row.listStatus === 'failed' || row.listStatus === 'pending') {
       // Attempts seen for some deliveries only: the list's word still holds for the others.
       const expected = expectedDeliveries(destinations, row.sourceId, row.event?.type ?? '');

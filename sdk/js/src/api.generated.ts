@@ -1656,7 +1656,7 @@ export interface paths {
                             deliveries: {
                                 id: string;
                                 destination_id: string;
-                                status: "pending" | "succeeded" | "failed" | "held";
+                                status: "pending" | "succeeded" | "failed" | "held" | "skipped";
                                 attempt_count: number;
                                 next_attempt_at: string | null;
                                 last_attempt_at: string | null;
@@ -1958,6 +1958,79 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/rules/replay": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Send exactly these events to this destination now (after trying rules on them): redelivered, or delivered for the first time where the filter had kept them out */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        destination_id: string;
+                        event_ids: string[];
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            count: number;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/stream": {
         parameters: {
             query?: never;
@@ -2062,7 +2135,7 @@ export interface paths {
                                 response_excerpt: string | null;
                                 /** Format: date-time */
                                 created_at: string;
-                                delivery_status: "pending" | "succeeded" | "failed" | "held";
+                                delivery_status: "pending" | "succeeded" | "failed" | "held" | "skipped";
                                 next_attempt_at: string | null;
                             };
                         };

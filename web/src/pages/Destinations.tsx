@@ -6,6 +6,7 @@ import { dateTime } from '../format.ts';
 import { KNOWN_GLOBS, provider as providerInfo } from '../providers.ts';
 import { href, navigate } from '../router.ts';
 import { useSubmit } from '../submit.ts';
+import { RulesPanel } from './DestinationRules.tsx';
 import { NewSourceButton, ProviderChip } from './Sources.tsx';
 
 /** Event types a destination takes: none chosen means every type. Exact types or globs (video.asset.*). */
@@ -144,6 +145,7 @@ const event = verify(rawBody, request.headers, process.env.HOOKLINE_SIGNING_SECR
 function DestinationCard({ destination, source }: { destination: Destination; source: Source | undefined }) {
   const [confirmEl, confirm] = useConfirm();
   const [editing, setEditing] = useState(false);
+  const [showRules, setShowRules] = useState(false);
   const [url, setUrl] = useState(destination.url);
   const [types, setTypes] = useState<string[]>(destination.event_types ?? []);
   const [newSecret, setNewSecret] = useState<string | null>(null);
@@ -184,6 +186,12 @@ function DestinationCard({ destination, source }: { destination: Destination; so
             ) : (
               <span class="muted small">All event types</span>
             )}
+            {destination.filter && (
+              <span class="chip" title={JSON.stringify(destination.filter)}>
+                filtered
+              </span>
+            )}
+            {destination.transform && <span class="chip">transformed</span>}
           </div>
           {destination.secret_rotation_expires_at && new Date(destination.secret_rotation_expires_at).getTime() > Date.now() && (
             <p class="small muted">
@@ -262,6 +270,9 @@ function DestinationCard({ destination, source }: { destination: Destination; so
             <button type="button" class="btn btn-sm" onClick={() => setEditing(true)}>
               <Icon name="edit" size={14} /> Edit
             </button>
+            <button type="button" class="btn btn-sm" aria-expanded={showRules} onClick={() => setShowRules(!showRules)}>
+              <Icon name="edit" size={14} /> Filter &amp; transform
+            </button>
             <span class="spacer" />
             <button
               type="button"
@@ -291,6 +302,7 @@ function DestinationCard({ destination, source }: { destination: Destination; so
               <Icon name="trash" size={14} /> Delete
             </button>
           </div>
+          {showRules && <RulesPanel destination={destination} />}
         </>
       ) : (
         <form

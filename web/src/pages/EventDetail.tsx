@@ -10,11 +10,26 @@ import { useStream } from '../stream.ts';
 import { HeaderTable } from './LiveLog.tsx';
 
 const STATUS_TONE: Record<EventDetail['status'], Tone> = { delivered: 'ok', pending: 'info', failed: 'bad', no_destinations: 'muted' };
-const DELIVERY_TONE: Record<Delivery['status'], Tone> = { succeeded: 'ok', pending: 'warn', failed: 'bad', paused: 'muted' };
+const DELIVERY_TONE: Record<Delivery['status'], Tone> = {
+  succeeded: 'ok',
+  pending: 'warn',
+  failed: 'bad',
+  held: 'muted',
+  skipped: 'muted',
+};
 
 function attemptTone(a: Attempt): Tone {
   if (a.status_code !== null && a.status_code >= 200 && a.status_code < 300) return 'ok';
+  if (a.error?.startsWith('skipped:')) return 'muted';
   return 'bad';
+}
+
+/** Attempts that sent nothing (the destination's filter or transform decided) say so instead of "no answer". */
+function attemptLabel(a: Attempt): string | number {
+  if (a.status_code !== null) return a.status_code;
+  if (a.error?.startsWith('skipped:')) return 'skipped';
+  if (a.error?.startsWith('transform:')) return 'transform error';
+  return 'no answer';
 }
 
 function AttemptItem({ attempt, latest }: { attempt: Attempt; latest: boolean }) {
@@ -25,7 +40,7 @@ function AttemptItem({ attempt, latest }: { attempt: Attempt; latest: boolean })
       <div class="attempt-main">
         <div class="attempt-line">
           <strong>Attempt {attempt.number}</strong>
-          <Badge tone={tone}>{attempt.status_code ?? 'no answer'}</Badge>
+          <Badge tone={tone}>{attemptLabel(attempt)}</Badge>
           <span class="muted">{duration(attempt.duration_ms)}</span>
           <span class="spacer" />
           <time class="muted" dateTime={attempt.created_at} title={dateTime(attempt.created_at)}>
@@ -69,6 +84,7 @@ function DeliveryCard({ delivery, url, now }: { delivery: Delivery; url: string 
         )}
         {delivery.status === 'held' && ' · held while the destination is paused or disabled'}
         {delivery.status === 'failed' && ' · gave up after the last scheduled retry'}
+        {delivery.status === 'skipped' && " · not sent: the destination's filter no longer matches, or its transform returned null"}
       </p>
       {delivery.attempts.length > 0 && (
         <ol class="timeline">

@@ -144,7 +144,13 @@ export const EventView = Type.Object(
 const DeliveryView = Type.Object({
   id: Type.String(),
   destination_id: Type.String(),
-  status: Type.Union([Type.Literal('pending'), Type.Literal('succeeded'), Type.Literal('failed'), Type.Literal('held')]),
+  status: Type.Union([
+    Type.Literal('pending'),
+    Type.Literal('succeeded'),
+    Type.Literal('failed'),
+    Type.Literal('held'),
+    Type.Literal('skipped'),
+  ]),
   attempt_count: Type.Integer(),
   next_attempt_at: Type.Union([Timestamp, Type.Null()]),
   last_attempt_at: Type.Union([Timestamp, Type.Null()]),

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { isId } from '@hookline/core';
-import { getSource, listEventsToTry } from '@hookline/db';
+import { isId, newId } from '@hookline/core';
+import { getDestination, getSource, listEventsToTry, replayEventsToDestination } from '@hookline/db';
+import { enqueueOrLeaveToSweeper } from '@hookline/queue';
 import { filterView, type Matcher } from '@hookline/rules';
 import { Type } from '@sinclair/typebox';
 import type { ApiDeps } from '../deps.ts';
@@ -97,6 +98,42 @@ export const ruleRoutes: FastifyPluginAsyncTypebox<ApiDeps> = async (app, deps) 
         else data.push({ event_id: event.id, matched: false, error: outcome.error });
       }
       return { data };
+    },
+  );
+
+  app.post(
+    '/v1/rules/replay',
+    {
+      schema: {
+        tags: ['destinations'],
+        summary:
+          'Send exactly these events to this destination now (after trying rules on them): redelivered, or delivered for the first time where the filter had kept them out',
+        body: Type.Object(
+          {
+            destination_id: Type.String({ maxLength: 64 }),
+            event_ids: Type.Array(Type.String({ maxLength: 64 }), { minItems: 1, maxItems: MAX_TRY, uniqueItems: true }),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 202: Type.Object({ count: Type.Integer() }), 400: ErrorBody, 404: ErrorBody },
+      },
+    },
+    async (request, reply) => {
+      const { destination_id, event_ids } = request.body;
+      const destination = isId('destination', destination_id) ? await getDestination(deps.db, request.tenantId, destination_id) : undefined;
+      if (!destination) throw notFound('destination');
+      const due = await replayEventsToDestination(
+        deps.db,
+        request.tenantId,
+        destination.id,
+        event_ids.map((event_id) => ({ event_id, new_delivery_id: newId('delivery') })),
+      );
+      void enqueueOrLeaveToSweeper(
+        deps.queue,
+        due.map((d) => ({ deliveryId: d.id, runAt: d.next_attempt_at })),
+        request.log,
+      );
+      return reply.code(202).send({ count: due.length });
     },
   );
 };

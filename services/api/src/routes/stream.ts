@@ -36,7 +36,13 @@ const AttemptView = Type.Object({
   duration_ms: Type.Integer(),
   response_excerpt: Type.Union([Type.String(), Type.Null()]),
   created_at: Type.String({ format: 'date-time' }),
-  delivery_status: Type.Union([Type.Literal('pending'), Type.Literal('succeeded'), Type.Literal('failed'), Type.Literal('held')]),
+  delivery_status: Type.Union([
+    Type.Literal('pending'),
+    Type.Literal('succeeded'),
+    Type.Literal('failed'),
+    Type.Literal('held'),
+    Type.Literal('skipped'),
+  ]),
   next_attempt_at: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
 });
 
