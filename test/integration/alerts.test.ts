@@ -1,3 +1,5 @@
+import { newId } from '@hookline/core';
+import { pruneOlderThan } from '@hookline/db';
 import {
   type BackendEnv,
   backendEnv,
@@ -283,5 +285,52 @@ describe('alerts: channels, lifecycle, outbox', () => {
     expect((await other.api.call('DELETE', `/v1/alert-channels/${channels[0].id}`)).status).toBe(404);
     expect((await owner.api.ok('GET', '/v1/alert-channels')).data).toHaveLength(3);
     expect((await alertsOf(owner)).find((a) => a.id === alert.id).status).toBe('open');
+  });
+
+  it('retention prunes resolved alerts and the notifications that are done, and keeps what is open or still to send', async () => {
+    const tenant = await signUp(hookline.url, hookline.fetch);
+    const channel = await tenant.api.ok('POST', '/v1/alert-channels', { type: 'webhook', url: 'https://ops.example.test/' });
+    const source = await createMuxSource(tenant.api);
+    const destination = await tenant.api.ok('POST', '/v1/destinations', { source_id: source.id, url: 'https://endpoint.example.test/' });
+    // Rows made an hour ago, past a cutoff half an hour ago; everything else here is newer.
+    const hourAgo = Date.now() - 3_600_000;
+    const alert = (status: 'open' | 'resolved', type: 'destination.failing' | 'source.silent', subject: string) => ({
+      id: newId('alert', hourAgo),
+      tenant_id: tenant.tenantId,
+      type,
+      subject_kind: type === 'source.silent' ? ('source' as const) : ('destination' as const),
+      subject_id: subject,
+      status,
+      opened_at: new Date(hourAgo),
+    });
+    const open = alert('open', 'destination.failing', destination.id);
+    const resolved = alert('resolved', 'source.silent', source.id);
+    const notification = (alertId: string, sent: boolean) => ({
+      id: newId('alertNotification', hourAgo),
+      tenant_id: tenant.tenantId,
+      channel_id: channel.id,
+      alert_id: alertId,
+      body: '{}',
+      // Not due: the sender leaves them alone.
+      next_attempt_at: new Date(Date.now() + 3_600_000),
+      sent_at: sent ? new Date(hourAgo) : null,
+    });
+    const [sent, unsent, ofResolved] = [notification(open.id, true), notification(open.id, false), notification(resolved.id, false)];
+    // The open alert's condition holds from the same instant, so the evaluator keeps it open.
+    await hookline.database.db.transaction().execute(async (trx) => {
+      await sql`update destinations set consecutive_failures = 20, failing_since = now() where id = ${destination.id}`.execute(trx);
+      await trx.insertInto('alerts').values([open, resolved]).execute();
+      await trx.insertInto('alert_notifications').values([sent, unsent, ofResolved]).execute();
+    });
+
+    await pruneOlderThan(hookline.database.db, new Date(Date.now() - 1_800_000), 1000);
+    const alerts = await hookline.database.db.selectFrom('alerts').select('id').where('id', 'in', [open.id, resolved.id]).execute();
+    expect(alerts.map((a) => a.id)).toEqual([open.id]);
+    const notifications = await hookline.database.db
+      .selectFrom('alert_notifications')
+      .select('id')
+      .where('id', 'in', [sent.id, unsent.id, ofResolved.id])
+      .execute();
+    expect(notifications.map((n) => n.id)).toEqual([unsent.id]);
   });
 });

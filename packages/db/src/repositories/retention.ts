@@ -11,7 +11,7 @@ const BY_ID: [table: 'events' | 'requests' | 'attempts', kind: IdKind][] = [
 
 /**
  * Deletes up to `batch` rows older than `cutoff` from each table that grows with traffic
- * (events take their deliveries with them). Small batches keep each statement short, so
+ * (events take their deliveries with them; resolved alerts their notifications). Small batches keep each statement short, so
  * pruning never holds locks that ingest waits on. Deleting requests and events lowers their
  * tenants' stored bytes (`tenant_usage`) by trigger, in the same statement.
  *
@@ -29,6 +29,19 @@ export async function pruneOlderThan(db: Db, cutoff: Date, batch: number): Promi
       ),
     );
   }
+  // Alerts: resolved ones (their notifications go with them), and notifications done with.
+  const alertBound = idTimeBound('alert', cutoff);
+  deleted += count(
+    await sql`delete from alerts where id in (select id from alerts where id < ${alertBound} and status = 'resolved' order by id limit ${batch})`.execute(
+      db,
+    ),
+  );
+  const notificationBound = idTimeBound('alertNotification', cutoff);
+  deleted += count(
+    await sql`delete from alert_notifications where id in (
+      select id from alert_notifications
+      where id < ${notificationBound} and (sent_at is not null or failed_at is not null) order by id limit ${batch})`.execute(db),
+  );
   deleted += count(
     await sql`delete from rate_limited_counts where ctid in (select ctid from rate_limited_counts where minute < ${cutoff} limit ${batch})`.execute(
       db,
