@@ -1,7 +1,7 @@
 // `node --import tsx bench/profile.ts [embedded|scale]`: one closed-loop run against a target
 // whose processes write V8 CPU profiles (--cpu-prof) into BENCH_PROFILE_DIR, for
 // the README's "where the time goes". Summarize with bench/profile-summary.ts.
-import setupTemplate from '../packages/testing/src/global-setup.ts';
+import setupTemplate from '@hookline/testing/global-setup';
 import { closedLoop, Receiver } from './load.ts';
 import { embeddedTarget, scaleTarget } from './targets.ts';
 

@@ -9,7 +9,7 @@
 //   BENCH_TARGETS      naive,scale,embedded (default all three)
 //   BENCH_PACED        the paced rate, when running a target without the naive one
 import { parseDuration } from '@hookline/core';
-import setupTemplate from '../packages/testing/src/global-setup.ts';
+import setupTemplate from '@hookline/testing/global-setup';
 import { closedLoop, type LoadResult, paced, percentile, Receiver, rssMb } from './load.ts';
 import { embeddedTarget, naiveTarget, scaleTarget, type Target } from './targets.ts';
 

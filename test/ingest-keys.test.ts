@@ -1,6 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { hashApiKey, newId, SecretBox } from '@hookline/core';
 import { openDatabase } from '@hookline/db';
+import * as core from '@hookline/db/migrations/2026_11_23_0001_core.ts';
+import * as sessionsAndStream from '@hookline/db/migrations/2026_11_23_0002_sessions_and_stream.ts';
+import * as testEvents from '@hookline/db/migrations/2026_11_23_0003_test_events.ts';
+import * as sourcesAwaitingSecret from '@hookline/db/migrations/2026_11_23_0004_sources_awaiting_secret.ts';
 import {
   ApiClient,
   type BackendEnv,
@@ -22,10 +26,6 @@ import { Redis } from 'ioredis';
 import { Kysely, type Migration, Migrator, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
-import * as core from '../packages/db/src/migrations/2026_11_23_0001_core.ts';
-import * as sessionsAndStream from '../packages/db/src/migrations/2026_11_23_0002_sessions_and_stream.ts';
-import * as testEvents from '../packages/db/src/migrations/2026_11_23_0003_test_events.ts';
-import * as sourcesAwaitingSecret from '../packages/db/src/migrations/2026_11_23_0004_sources_awaiting_secret.ts';
 import { createMuxSource, freshMuxEvent, MUX_SECRET } from './helpers.ts';
 
 /** The schema of the last release that stored ingest keys in plaintext. */

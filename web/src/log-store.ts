@@ -1,4 +1,4 @@
-import { matchesEventTypes } from '../../packages/core/src/event-types.ts';
+import { matchesEventTypes } from '@hookline/core/event-types';
 import type {
   Delivery,
   DeliveryStatus,

@@ -1,5 +1,5 @@
+import { tempDir } from '@hookline/testing';
 import { describe, expect, it } from 'vitest';
-import { tempDir } from '../../testing/src/process.ts';
 import { ConfigError, loadConfig, parseTrustProxy } from './index.ts';
 
 const base = () => ({ HOOKLINE_DATA_DIR: tempDir() });

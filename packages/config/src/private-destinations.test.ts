@@ -1,5 +1,5 @@
+import { tempDir } from '@hookline/testing';
 import { describe, expect, it } from 'vitest';
-import { tempDir } from '../../testing/src/process.ts';
 import { loadConfig } from './index.ts';
 
 const allowed = (env: Record<string, string>) => loadConfig({ HOOKLINE_DATA_DIR: tempDir(), ...env }).allowPrivateDestinations;

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
+import { tempDir } from '@hookline/testing';
 import { describe, expect, it } from 'vitest';
-import { tempDir } from '../../testing/src/process.ts';
 import { loadConfig } from './index.ts';
 
 // Every environment variable the config module reads has a row in the README's configuration
