@@ -249,8 +249,9 @@ export async function buildApp(config: Config, roles: ReadonlySet<Role>): Promis
 /** What opens each alert, from the settings (CONTRACT §8). */
 function alertThresholds(config: Config) {
   return {
-    // TODO(h13-scheduler): the breaker's threshold setting, once it is on main.
-    destinationFailingAfter: (config as { breakerThreshold?: number }).breakerThreshold ?? 5,
+    // TODO(h13-scheduler): config.breaker.threshold (HOOKLINE_BREAKER_THRESHOLD, default 10)
+    // once the breaker is on main; read through this cast until then.
+    destinationFailingAfter: (config as { breaker?: { threshold: number } }).breaker?.threshold ?? 10,
     rejectThreshold: config.alertRejectThreshold,
     rejectWindowMs: config.alertRejectWindowMs,
     silentAfterSeconds: Math.round(config.alertSilentAfterMs / 1000),
