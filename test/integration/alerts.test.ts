@@ -26,6 +26,7 @@ interface Notice {
 describe('alerts: channels, lifecycle, outbox', () => {
   let storage: BackendEnv;
   let hookline: InProcessHookline;
+  let env: Record<string, string>;
   // Every tenant's channels point at these; notices are told apart by their subject.
   let webhook: Receiver;
   let slack: Receiver;
@@ -40,18 +41,18 @@ describe('alerts: channels, lifecycle, outbox', () => {
     slack = await startReceiver();
     smtp = await startSmtpServer();
     receivers.push(webhook, slack);
-    hookline = await startHooklineApp({
-      env: {
-        ...storage.env,
-        HOOKLINE_ALERT_INTERVAL: '250ms',
-        HOOKLINE_ALERT_RETRY_SCHEDULE: '150ms,150ms,150ms',
-        HOOKLINE_ALERT_REJECT_THRESHOLD: '3',
-        HOOKLINE_ALERT_REJECT_WINDOW: '1m',
-        HOOKLINE_ALERT_BACKLOG_AGE: '500ms',
-        HOOKLINE_SMTP_URL: smtp.url,
-        HOOKLINE_ALERT_FROM: 'Hookline <alerts@example.test>',
-      },
-    });
+    env = {
+      ...storage.env,
+      HOOKLINE_ALERT_INTERVAL: '250ms',
+      // Two quick retries, then enough to outlast a restart (the last test) whatever the machine's pace.
+      HOOKLINE_ALERT_RETRY_SCHEDULE: '150ms,150ms,1s,1s,1s,1s,1s,1s,1s,1s,1s,1s',
+      HOOKLINE_ALERT_REJECT_THRESHOLD: '3',
+      HOOKLINE_ALERT_REJECT_WINDOW: '1m',
+      HOOKLINE_ALERT_BACKLOG_AGE: '500ms',
+      HOOKLINE_SMTP_URL: smtp.url,
+      HOOKLINE_ALERT_FROM: 'Hookline <alerts@example.test>',
+    };
+    hookline = await startHooklineApp({ env });
   });
   afterAll(async () => {
     for (const r of receivers) await r.close();
@@ -259,7 +260,7 @@ describe('alerts: channels, lifecycle, outbox', () => {
     const flaky = await startReceiver((n) => ({ status: n < 2 ? 500 : 200 }));
     const hanging = await startReceiver(() => 'hang');
     const fine = await startReceiver();
-    receivers.push(flaky, hanging, fine);
+    receivers.push(flaky, fine);
     for (const r of [hanging, flaky, fine]) await tenant.api.ok('POST', '/v1/alert-channels', { type: 'webhook', url: r.url });
     const source = await createMuxSource(tenant.api);
     await badSignatures(source.ingest_url, 3);
@@ -270,6 +271,8 @@ describe('alerts: channels, lifecycle, outbox', () => {
     expect(new Set(flaky.received.map((r) => r.headers['webhook-id'])).size).toBe(1);
     expect(flaky.received[2]?.body).toBe(fine.received[0]?.body);
     expect(JSON.parse(fine.received[0]?.body as string)).toMatchObject({ type: 'alert.opened', alert: { type: 'source.rejecting' } });
+    // Its send would otherwise hang until its timeout, holding up the restart below.
+    await hanging.close();
   });
 
   it('tenant isolation: another tenant sees, acknowledges and deletes none of them', async () => {
@@ -332,5 +335,27 @@ describe('alerts: channels, lifecycle, outbox', () => {
       .where('id', 'in', [sent.id, unsent.id, ofResolved.id])
       .execute();
     expect(notifications.map((n) => n.id)).toEqual([unsent.id]);
+  });
+
+  // Last: it restarts the app the tests above share.
+  it('sends after a restart what a channel could not take before it', async () => {
+    let up = false;
+    const channel = await startReceiver(() => ({ status: up ? 200 : 503 }));
+    receivers.push(channel);
+    const tenant = await signUp(hookline.url, hookline.fetch);
+    await tenant.api.ok('POST', '/v1/alert-channels', { type: 'webhook', url: channel.url });
+    const source = await createMuxSource(tenant.api);
+    await badSignatures(source.ingest_url, 3);
+    await channel.waitFor(1);
+    await hookline.close();
+    up = true;
+    const refused = channel.received.length;
+    hookline = await startHooklineApp({ env });
+    await channel.waitFor(refused + 1);
+    expect(new Set(channel.received.map((r) => r.headers['webhook-id'])).size).toBe(1);
+    expect(JSON.parse(channel.received.at(-1)?.body as string)).toMatchObject({
+      type: 'alert.opened',
+      alert: { subject: { id: source.id } },
+    });
   });
 });
