@@ -66,7 +66,9 @@ describe('the tenant API', () => {
         })
         .returning('id')
         .executeTakeFirstOrThrow();
+      const replay = await alice.api.ok('POST', '/v1/replays', { filter: { source_id: source.id } });
       const ids: Record<string, string> = {
+        replays: replay.id,
         sources: source.id,
         destinations: destination.id,
         events: accepted.id,

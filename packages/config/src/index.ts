@@ -52,6 +52,14 @@ export interface Config {
   transformMemoryBytes: number;
   /** How long SIGTERM waits for work in flight before exiting anyway. */
   shutdownTimeoutMs: number;
+  /** Deliveries a replay job redelivers per chunk (one transaction each). */
+  replayChunk: number;
+  /** A pause between a replay job's chunks, to spare the database. */
+  replayChunkPauseMs: number;
+  /** How often an idle worker looks for a replay job to run. */
+  replayPollIntervalMs: number;
+  /** How long a replay job stays a worker's between chunks; a killed worker's job resumes elsewhere after it. */
+  replayLeaseMs: number;
   /** `closed`: POST /v1/signup answers 403 unless it carries an invite; the admin command still creates tenants. */
   signup: 'open' | 'closed';
   /**
@@ -250,6 +258,16 @@ export function loadConfig(env: Env = process.env): Config {
     throw new ConfigError('HOOKLINE_TRANSFORM_MEMORY: from 1mb to 1gb');
   }
   const shutdownTimeoutMs = read(env, 'HOOKLINE_SHUTDOWN_TIMEOUT', 10_000, parseDuration);
+  const replayChunk = read(env, 'HOOKLINE_REPLAY_CHUNK', 500, (raw) => {
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < 1 || n > 10_000) throw new Error(`"${raw}" is not a whole number from 1 to 10000`);
+    return n;
+  });
+  const replayChunkPauseMs = read(env, 'HOOKLINE_REPLAY_CHUNK_PAUSE', 0, parseDuration);
+  const replayPollIntervalMs = read(env, 'HOOKLINE_REPLAY_POLL_INTERVAL', 1_000, parseDuration);
+  if (replayPollIntervalMs <= 0) throw new ConfigError('HOOKLINE_REPLAY_POLL_INTERVAL: must be greater than 0');
+  const replayLeaseMs = read(env, 'HOOKLINE_REPLAY_LEASE', 30_000, parseDuration);
+  if (replayLeaseMs < 1_000) throw new ConfigError('HOOKLINE_REPLAY_LEASE: at least 1s');
   const signup = read(env, 'HOOKLINE_SIGNUP', 'open' as 'open' | 'closed', (raw) => {
     if (raw !== 'open' && raw !== 'closed') throw new Error(`"${raw}" is not open or closed`);
     return raw;
@@ -311,6 +329,10 @@ export function loadConfig(env: Env = process.env): Config {
     transformTimeoutMs,
     transformMemoryBytes,
     shutdownTimeoutMs,
+    replayChunk,
+    replayChunkPauseMs,
+    replayPollIntervalMs,
+    replayLeaseMs,
     signup,
     trustProxy,
     alertIntervalMs,

@@ -19,6 +19,7 @@ export const ID_PREFIXES = {
   alertChannel: 'alc',
   alert: 'alr',
   alertNotification: 'ntf',
+  replay: 'rpl',
 } as const;
 
 export type IdKind = keyof typeof ID_PREFIXES;

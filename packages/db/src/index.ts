@@ -13,6 +13,7 @@ export * from './repositories/ingest.ts';
 export * from './repositories/invites.ts';
 export * from './repositories/pagination.ts';
 export * from './repositories/rate-limited.ts';
+export * from './repositories/replay-jobs.ts';
 export * from './repositories/requests.ts';
 export * from './repositories/retention.ts';
 export * from './repositories/routing.ts';

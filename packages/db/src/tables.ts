@@ -287,10 +287,49 @@ export interface AlertNotificationTable {
   created_at: CreatedAt;
 }
 
+export type ReplayJobStatus = 'queued' | 'running' | 'succeeded' | 'cancelled' | 'failed';
+
+/** A bulk replay (migration 2026_12_01_0009): its selection, progress and keyset cursor over deliveries.id. */
+export interface ReplayJobTable {
+  id: string;
+  tenant_id: string;
+  filter: ColumnType<ReplaySelection, string, string>;
+  status: ReplayJobStatus;
+  total: number;
+  done: Generated<number>;
+  /** The first delivery id made after the job was: later deliveries are not the job's. */
+  upto: string;
+  /** The last delivery id handled; null before the first chunk. */
+  cursor: string | null;
+  error: string | null;
+  locked_by: string | null;
+  locked_until: NullableTimestamp;
+  created_at: CreatedAt;
+  updated_at: Generated<Date>;
+  finished_at: NullableTimestamp;
+}
+
+/**
+ * Which deliveries a replay job redelivers; every given field must match. Times bound the
+ * event's received_at. Without `status`, every delivery but a held one.
+ */
+export interface ReplaySelection {
+  destination_id?: string | undefined;
+  source_id?: string | undefined;
+  /** Event types; `video.asset.*` matches by prefix. */
+  types?: string[] | undefined;
+  status?: string[] | undefined;
+  since?: string | undefined;
+  until?: string | undefined;
+  /** Exactly these events (e.g. "replay exactly these" after trying a rule on history). */
+  event_ids?: string[] | undefined;
+}
+
 export interface Database {
   alert_channels: AlertChannelTable;
   alerts: AlertTable;
   alert_notifications: AlertNotificationTable;
+  replay_jobs: ReplayJobTable;
   rate_limited_counts: RateLimitedCountTable;
   tenant_usage: TenantUsageTable;
   sessions: SessionTable;
@@ -325,3 +364,4 @@ export type AlertChannel = Selectable<AlertChannelTable>;
 export type Alert = Selectable<AlertTable>;
 export type AlertNotification = Selectable<AlertNotificationTable>;
 export type NewAttempt = Insertable<AttemptTable>;
+export type ReplayJob = Selectable<ReplayJobTable>;

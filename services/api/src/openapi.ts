@@ -28,6 +28,8 @@ export async function registerOpenApi(app: FastifyInstance, options: { publicUrl
         { name: 'destinations', description: 'Where events are forwarded' },
         { name: 'events', description: 'Normalized events, their deliveries and attempts' },
         { name: 'requests', description: 'Every ingest request, rejected ones included' },
+        { name: 'replays', description: 'Bulk redelivery as asynchronous jobs with progress and cancel' },
+        { name: 'dead-letters', description: 'Deliveries that spent their retry schedule' },
         { name: 'stream', description: 'Live Server-Sent Events' },
         { name: 'health' },
       ],

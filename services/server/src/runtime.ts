@@ -15,7 +15,7 @@ import * as metrics from '@hookline/metrics';
 import { type DeliveryQueue, openNotifier, openQueue } from '@hookline/queue';
 import { Ingestor, ingestRoutes } from '@hookline/relay';
 import { TransformRunner } from '@hookline/rules';
-import { AlertSender, Alerts, DeliveryWorker, HttpAttempts, Pruner, Sweeper } from '@hookline/worker';
+import { AlertSender, Alerts, DeliveryWorker, HttpAttempts, Pruner, ReplayRunner, Sweeper } from '@hookline/worker';
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import { Redis } from 'ioredis';
 
@@ -138,6 +138,7 @@ export async function buildApp(config: Config, roles: ReadonlySet<Role>): Promis
   let sweeper: Sweeper | undefined;
   let pruner: Pruner | undefined;
   let alerts: Alerts | undefined;
+  let replays: ReplayRunner | undefined;
   let http: HttpAttempts | undefined;
   let worker: DeliveryWorker | undefined;
   if (roles.has('worker')) {
@@ -173,6 +174,16 @@ export async function buildApp(config: Config, roles: ReadonlySet<Role>): Promis
     });
     alerts = new Alerts({ db, sender, log, intervalMs: config.alertIntervalMs, thresholds: alertThresholds(config) });
     alerts.start();
+    replays = new ReplayRunner({
+      db,
+      queue,
+      log,
+      pollIntervalMs: config.replayPollIntervalMs,
+      chunkSize: config.replayChunk,
+      chunkPauseMs: config.replayChunkPauseMs,
+      leaseMs: config.replayLeaseMs,
+    });
+    replays.start();
   }
 
   if (roles.has('relay')) {
@@ -233,6 +244,7 @@ export async function buildApp(config: Config, roles: ReadonlySet<Role>): Promis
       await sweeper?.stop();
       await pruner?.stop();
       await alerts?.stop();
+      await replays?.stop();
       await queue.close();
       await notifier.close();
       limiterRedis?.disconnect();

@@ -215,6 +215,12 @@ export function redeliverEvents(db: Db, tenantId: string, eventIds: string[]) {
   return makeDueNow(db, tenantId, (q) => q.where('event_id', 'in', eventIds).where('status', '!=', 'held'));
 }
 
+/** Makes these deliveries due now, one more attempt each with the same webhook-id (a replay job's chunk picks them). */
+export function redeliverDeliveries(db: Db, tenantId: string, deliveryIds: string[]) {
+  if (deliveryIds.length === 0) return Promise.resolve([]);
+  return makeDueNow(db, tenantId, (q) => q.where('id', 'in', deliveryIds));
+}
+
 /** Attempts with their delivery's state, for the live stream. */
 export function listAttemptsByIds(db: Db, tenantId: string, ids: string[]) {
   if (ids.length === 0) return Promise.resolve([]);

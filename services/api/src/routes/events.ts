@@ -6,10 +6,8 @@ import {
   type EventStatus,
   getEvent,
   getRequest,
-  getSource,
   listAttemptsForDeliveries,
   listDeliveriesForEvents,
-  listEventIds,
   listEvents,
   redeliverEvents,
 } from '@hookline/db';
@@ -17,8 +15,9 @@ import { type DeliveryQueue, enqueueOrLeaveToSweeper } from '@hookline/queue';
 import { Type } from '@sinclair/typebox';
 import type { FastifyBaseLogger, FastifyReply } from 'fastify';
 import type { ApiDeps } from '../deps.ts';
-import { badRequest, notFound } from '../errors.ts';
+import { notFound } from '../errors.ts';
 import { eventJson, MAX_EVENT_DEPTH } from '../event-json.ts';
+import { parseInstant, startReplay } from '../replays.ts';
 import { ErrorBody, IdParams, ListQuery, Timestamp } from '../schemas.ts';
 
 type DeliveryRow = Awaited<ReturnType<typeof listDeliveriesForEvents>>[number];
@@ -40,7 +39,12 @@ function enqueueAll(queue: DeliveryQueue, log: FastifyBaseLogger, deliveries: { 
   );
 }
 
-const REPLAY_LIMIT = 10_000;
+/** The delivery statuses an event status filter replays. */
+const DELIVERY_STATUSES: Record<Exclude<EventStatus, 'no_destinations'>, string[]> = {
+  failed: ['failed'],
+  pending: ['pending', 'held', 'paused'],
+  delivered: ['succeeded'],
+};
 
 function deliveryView(d: DeliveryRow) {
   return {
@@ -65,13 +69,6 @@ async function withStatus(db: Db, rows: Pick<EventRow, 'id' | 'payload'>[]): Pro
 /** Sends JSON text built by hand as it is (fastify passes a string with a JSON type through). */
 function sendJson(reply: FastifyReply, text: string) {
   return reply.type('application/json; charset=utf-8').send(text);
-}
-
-function parseInstant(name: string, value: string | undefined): Date | undefined {
-  if (value === undefined) return undefined;
-  const date = new Date(value);
-  if (Number.isNaN(date.getTime())) throw badRequest(`${name} must be an ISO-8601 date-time`);
-  return date;
 }
 
 /** The raw request as received: the body as text when it is UTF-8, else base64. */
@@ -219,28 +216,30 @@ export const eventRoutes: FastifyPluginAsyncTypebox<ApiDeps> = async (app, deps)
     {
       schema: {
         tags: ['events'],
-        summary: 'Redeliver every event the filter matches (asynchronous; same webhook-id as the original)',
+        summary:
+          'Redeliver the deliveries of every event the filter matches, as a replay job (GET /v1/replays/{id}); same webhook-id as the original',
         body: ReplayBody,
-        response: { 202: Type.Object({ count: Type.Integer() }), 400: ErrorBody },
+        response: {
+          202: Type.Object({
+            count: Type.Integer({ description: 'Deliveries to redeliver' }),
+            id: Type.String({ description: 'The replay job' }),
+          }),
+          400: ErrorBody,
+          404: ErrorBody,
+        },
       },
     },
     async (request, reply) => {
-      const sourceId = request.body.source_id;
-      if (sourceId && !(isId('source', sourceId) && (await getSource(deps.db, request.tenantId, sourceId)))) throw notFound('source');
-      const ids = await listEventIds(deps.db, request.tenantId, toFilter(request.body), REPLAY_LIMIT);
-      const tenantId = request.tenantId;
-      // Answer now; redeliver in chunks after. A crash midway leaves the rest unreplayed,
-      // never half-recorded: each chunk is one statement.
-      setImmediate(async () => {
-        try {
-          for (let i = 0; i < ids.length; i += 500) {
-            await enqueueAll(deps.queue, request.log, await redeliverEvents(deps.db, tenantId, ids.slice(i, i + 500)));
-          }
-        } catch (err) {
-          request.log.error({ err }, 'replay failed');
-        }
+      const { source_id, type, status, since, until } = request.body;
+      const job = await startReplay(deps.db, request.tenantId, {
+        source_id,
+        types: type ? [type] : undefined,
+        since,
+        until,
+        // An event's status stands for its deliveries': replay those in that state.
+        ...(status && (status === 'no_destinations' ? { event_ids: [] } : { status: DELIVERY_STATUSES[status] })),
       });
-      return reply.code(202).send({ count: ids.length });
+      return reply.code(202).send({ count: job.total, id: job.id });
     },
   );
 
