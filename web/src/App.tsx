@@ -8,6 +8,7 @@ import { AccountPage } from './pages/Account.tsx';
 import { ALERTS_CHANGED, AlertsPage } from './pages/Alerts.tsx';
 import { ApiKeysPage } from './pages/ApiKeys.tsx';
 import { AuthPage } from './pages/Auth.tsx';
+import { DeadLettersPage } from './pages/DeadLetters.tsx';
 import { DestinationNewPage, DestinationsPage } from './pages/Destinations.tsx';
 import { EventDetailPage } from './pages/EventDetail.tsx';
 import { LiveLogPage } from './pages/LiveLog.tsx';
@@ -23,6 +24,7 @@ const NAV = [
   { path: 'logs', label: 'Live log', icon: 'live' },
   { path: 'destinations', label: 'Destinations', icon: 'destinations' },
   { path: 'alerts', label: 'Alerts', icon: 'bell' },
+  { path: 'dead-letters', label: 'Dead letters', icon: 'retry' },
   { path: 'api-keys', label: 'API keys', icon: 'key' },
   { path: 'account', label: 'Account', icon: 'user' },
 ] as const;
@@ -139,6 +141,8 @@ function Page({ route }: { route: Route }) {
       return <DestinationsPage sourceFilter={q.get('source') ?? third ?? ''} />;
     case 'alerts':
       return <AlertsPage />;
+    case 'dead-letters':
+      return <DeadLettersPage />;
     case 'api-keys':
       return <ApiKeysPage />;
     case 'account':

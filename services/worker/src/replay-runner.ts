@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { claimReplayJob, type Db, failReplayJob, type ReplayJob, releaseReplayJob, replayNextChunk } from '@hookline/db';
+import { claimReplayJob, countStillDue, type Db, failReplayJob, type ReplayJob, releaseReplayJob, replayNextChunk } from '@hookline/db';
 import { type DeliveryQueue, enqueueOrLeaveToSweeper } from '@hookline/queue';
 import type { FastifyBaseLogger } from 'fastify';
 import { Periodic } from './periodic.ts';
@@ -24,6 +24,8 @@ export interface ReplayRunnerDeps {
 
 /** Errors in a row after which a job is marked failed rather than tried forever. */
 const MAX_FAILURES = 5;
+/** Longest a job waits for its last chunk to be attempted before making the next one due anyway. */
+const MAX_PACING_WAIT_MS = 10_000;
 
 /**
  * Works through replay jobs (packages/db replay-jobs.ts) in the worker role: leases one job,
@@ -38,6 +40,7 @@ export class ReplayRunner {
   readonly #leaseMs: number;
   readonly #sliceMs: number;
   #stopping = false;
+  #lastChunk: { jobId: string; ids: string[] } | undefined;
 
   constructor(deps: ReplayRunnerDeps) {
     this.#deps = deps;
@@ -69,7 +72,10 @@ export class ReplayRunner {
     const { db, queue, log } = this.#deps;
     const sliceEnds = Date.now() + this.#sliceMs;
     let failures = 0;
+    // A job back for another slice paces on the chunk it made due last time.
+    let previous = this.#lastChunk?.jobId === job.id ? this.#lastChunk.ids : [];
     while (!this.#stopping) {
+      await this.#pace(previous);
       let chunk: Awaited<ReturnType<typeof replayNextChunk>>;
       try {
         chunk = await replayNextChunk(db, job.id, this.#owner, { size: this.#deps.chunkSize, leaseMs: this.#leaseMs });
@@ -85,6 +91,8 @@ export class ReplayRunner {
       }
       if (!chunk) return; // cancelled, or no longer ours
       failures = 0;
+      previous = chunk.redelivered.map((d) => d.id);
+      this.#lastChunk = { jobId: job.id, ids: previous };
       const due = chunk.redelivered.map((d) => ({ deliveryId: d.id, runAt: d.next_attempt_at ?? new Date() }));
       await enqueueOrLeaveToSweeper(queue, due, log);
       if (chunk.job.status !== 'running') {
@@ -95,5 +103,18 @@ export class ReplayRunner {
       if (this.#deps.chunkPauseMs > 0) await sleep(this.#deps.chunkPauseMs);
     }
     await releaseReplayJob(db, job.id, this.#owner);
+  }
+
+  /**
+   * Waits until most of the previous chunk has been attempted: a replay runs at the pace the
+   * workers deliver (and a capped destination allows), so a million-delivery replay never
+   * piles a million jobs into the queue, and its progress is what was sent.
+   */
+  async #pace(previous: string[]): Promise<void> {
+    const until = Date.now() + MAX_PACING_WAIT_MS;
+    while (!this.#stopping && previous.length > 0 && Date.now() < until) {
+      if ((await countStillDue(this.#deps.db, previous)) <= previous.length / 2) return;
+      await sleep(Math.max(50, this.#deps.chunkPauseMs));
+    }
   }
 }

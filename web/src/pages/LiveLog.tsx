@@ -330,8 +330,8 @@ export function LiveLogPage({ params }: { params: LogParams }) {
       body: (
         <>
           <p>
-            Every event matching <strong>{parts.join(', ')}</strong> (up to 10,000) gets one more attempt at each of its destinations, with
-            the same webhook-id, so receivers that deduplicate stay safe.
+            Every event matching <strong>{parts.join(', ')}</strong> gets one more attempt at each of its destinations, with the same
+            webhook-id, so receivers that deduplicate stay safe.
           </p>
         </>
       ),
@@ -350,7 +350,7 @@ export function LiveLogPage({ params }: { params: LogParams }) {
       toast(
         result.count === 0
           ? 'No events match: nothing to replay.'
-          : `Replaying ${count(result.count)} ${result.count === 1 ? 'event' : 'events'}.`,
+          : `Replaying ${count(result.count)} ${result.count === 1 ? 'delivery' : 'deliveries'}: follow it under Dead letters.`,
       );
     } catch (err) {
       toast(errorText(err), 'bad');

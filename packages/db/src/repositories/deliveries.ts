@@ -221,6 +221,16 @@ export function redeliverDeliveries(db: Db, tenantId: string, deliveryIds: strin
   return makeDueNow(db, tenantId, (q) => q.where('id', 'in', deliveryIds));
 }
 
+/** How many of these deliveries are due and not yet attempted: a replay waits on its last chunks before making more due. */
+export async function countStillDue(db: Db, ids: readonly string[]): Promise<number> {
+  if (ids.length === 0) return 0;
+  const { rows } = await sql<{ n: number }>`
+    select count(*)::int as n from deliveries
+    where id in (select json_array_elements_text(${JSON.stringify(ids)}::json))
+      and status = 'pending' and next_attempt_at <= now()`.execute(db);
+  return rows[0]?.n ?? 0;
+}
+
 /** Attempts with their delivery's state, for the live stream. */
 export function listAttemptsByIds(db: Db, tenantId: string, ids: string[]) {
   if (ids.length === 0) return Promise.resolve([]);

@@ -1,0 +1,101 @@
+import { existsSync } from 'node:fs';
+import {
+  ApiClient,
+  type BackendEnv,
+  backendEnv,
+  eventually,
+  type HooklineProcess,
+  muxSignature,
+  type Receiver,
+  sendWebhook,
+  startHooklineProcess,
+  startReceiver,
+  tempDir,
+} from '@hookline/testing';
+import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createMuxSource, freshMuxEvent, MUX_SECRET } from './helpers.ts';
+
+/**
+ * Dead letters in a real browser: a destination that failed every attempt shows its count,
+ * "Replay these" previews how many, the replay job's progress shows in the jobs panel, and
+ * every dead letter arrives. Embedded backend only, like test/web.test.ts.
+ */
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+describe.skipIf(process.env.HOOKLINE_TEST_BACKEND !== 'embedded')('dead letters in the web UI', () => {
+  let storage: BackendEnv;
+  let hookline: HooklineProcess;
+  let receiver: Receiver;
+  let context: BrowserContext;
+  let page: Page;
+
+  beforeAll(async () => {
+    if (!existsSync(CHROMIUM)) throw new Error(`no browser at ${CHROMIUM}: apt-get install -y chromium (or set CHROMIUM_PATH)`);
+    storage = await backendEnv();
+    receiver = await startReceiver(() => ({ status: 500 }));
+    hookline = await startHooklineProcess({
+      env: { ...storage.env, HOOKLINE_RETRY_SCHEDULE: '50ms', HOOKLINE_REPLAY_POLL_INTERVAL: '100ms' },
+    });
+    await eventually(async () => (await fetch(`${hookline.url}/`)).status === 200, 120_000, 250);
+    context = await chromium.launchPersistentContext(tempDir('hookline-chromium-'), {
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-sync'],
+    });
+    page = context.pages()[0] ?? (await context.newPage());
+    page.setDefaultTimeout(15_000);
+  }, 150_000);
+
+  afterAll(async () => {
+    await context?.close();
+    await hookline?.stop();
+    await receiver?.close();
+    await storage?.cleanup();
+  });
+
+  it('shows dead letters per destination, previews the count, replays them and shows the job finish', async () => {
+    const errors: string[] = [];
+    page.on('pageerror', (err) => errors.push(err.message));
+
+    // A tenant whose destination gave up on three events, then came back.
+    const email = `replay${Date.now()}@example.test`;
+    const tenant = { api: new ApiClient(hookline.url) };
+    tenant.api.apiKey = (await tenant.api.ok('POST', '/v1/signup', { email, password: 'correct horse battery', name: 'Replay' })).api_key;
+    const source = await createMuxSource(tenant.api);
+    await tenant.api.ok('POST', '/v1/destinations', { source_id: source.id, url: receiver.url });
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const body = freshMuxEvent();
+      ids.push((await sendWebhook(source.ingest_url, body, { 'mux-signature': muxSignature(body, MUX_SECRET) })).body.id);
+    }
+    await eventually(async () => (await tenant.api.ok('GET', '/v1/dead-letters/counts')).total === 3);
+    receiver.respondWith(() => ({ status: 200 }));
+    const before = receiver.received.length;
+
+    await page.goto(`${hookline.url}/#/login`);
+    await page.getByLabel('Email').fill(email);
+    await page.getByLabel('Password').fill('correct horse battery');
+    await page.getByRole('button', { name: /Log in/ }).click();
+    await page.getByRole('link', { name: 'Dead letters' }).click();
+
+    await expect.poll(() => page.getByTestId('dead-letter-count').first().textContent()).toBe('3');
+    await expect.poll(() => page.locator('tbody tr').count()).toBe(3);
+    await page.getByRole('button', { name: 'Replay these' }).click();
+    await expect.poll(() => page.getByTestId('replay-preview').textContent()).toBe('3');
+    await page.getByRole('dialog').getByRole('button', { name: 'Replay these' }).click();
+
+    // The job's progress reaches 3 of 3 in the panel, and every dead letter arrives again.
+    await expect.poll(() => page.getByTestId('replay-progress').first().textContent(), { timeout: 20_000 }).toBe('3 / 3');
+    await page.getByText('succeeded').first().waitFor();
+    await receiver.waitFor(before + 3);
+    expect(
+      receiver.received
+        .slice(before)
+        .map((r) => r.headers['webhook-id'])
+        .sort(),
+    ).toEqual([...ids].sort());
+    await expect.poll(() => page.getByText('No dead letters. Every delivery arrived').count()).toBe(1);
+    expect(errors).toEqual([]);
+  });
+});
