@@ -21,14 +21,7 @@ import { Nullable, Timestamp } from './schemas.ts';
  */
 
 export const DeliveryStatusName = Type.Union(
-  [
-    Type.Literal('pending'),
-    Type.Literal('succeeded'),
-    Type.Literal('failed'),
-    Type.Literal('held'),
-    Type.Literal('paused'),
-    Type.Literal('skipped'),
-  ],
+  [Type.Literal('pending'), Type.Literal('succeeded'), Type.Literal('failed'), Type.Literal('held'), Type.Literal('skipped')],
   { description: 'A delivery status' },
 );
 
@@ -47,8 +40,8 @@ export const ReplayFilter = Type.Object(
     ),
     status: Type.Optional(
       Type.Array(DeliveryStatusName, {
-        maxItems: 6,
-        description: 'Delivery statuses to replay; unset: every delivery except held (paused) ones',
+        maxItems: 5,
+        description: 'Delivery statuses to replay; unset: every delivery except held ones',
       }),
     ),
     since: Type.Optional({ ...Instant, description: 'Events received at or after this instant' }),

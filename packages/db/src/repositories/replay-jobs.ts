@@ -11,8 +11,8 @@ import { type Page, pageOf } from './pagination.ts';
  * (claimReplayJob, replayNextChunk). Everything here filters by tenant.
  */
 
-/** Statuses left alone unless a selection names them: a person or the breaker holds these. */
-const HELD = ['paused', 'held'];
+/** Left alone unless a selection names it: held by a person, the breaker or an earlier event of the same object. */
+const HELD = 'held';
 
 /**
  * Deliveries ids sort by creation time, and a delivery is made in the statement that stores
@@ -37,7 +37,7 @@ function selects(tenantId: string, s: ReplaySelection): RawBuilder<boolean> {
     parts.push(sql`(${sql.join(any, sql` or `)})`);
   }
   if (s.status?.length) parts.push(sql`d.status in (${sql.join(s.status)})`);
-  else parts.push(sql`d.status not in (${sql.join(HELD)})`);
+  else parts.push(sql`d.status <> ${HELD}`);
   if (s.since) {
     const since = new Date(s.since);
     parts.push(sql`e.received_at >= ${since}`, sql`d.id >= ${idTimeBound('delivery', new Date(since.getTime() - ID_SLACK_MS))}`);

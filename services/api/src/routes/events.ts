@@ -42,7 +42,7 @@ function enqueueAll(queue: DeliveryQueue, log: FastifyBaseLogger, deliveries: { 
 /** The delivery statuses an event status filter replays. */
 const DELIVERY_STATUSES: Record<Exclude<EventStatus, 'no_destinations'>, string[]> = {
   failed: ['failed'],
-  pending: ['pending', 'held', 'paused'],
+  pending: ['pending', 'held'],
   delivered: ['succeeded'],
 };
 

@@ -16,7 +16,7 @@ import {
 import { ErrorBody, IdParams, ListOf, ListQuery } from '../schemas.ts';
 
 /** What a destination replay redelivers when no status is given: what waits on it or gave up. */
-const HELD_OR_FAILED = ['held', 'paused', 'failed'];
+const HELD_OR_FAILED = ['held', 'failed'];
 
 export const replayRoutes: FastifyPluginAsyncTypebox<ApiDeps> = async (app, deps) => {
   const findJob = async (tenantId: string, id: string) => {
@@ -116,7 +116,7 @@ export const replayRoutes: FastifyPluginAsyncTypebox<ApiDeps> = async (app, deps
           {
             since: Type.Optional(Type.String({ format: 'date-time', maxLength: 40 })),
             until: Type.Optional(Type.String({ format: 'date-time', maxLength: 40 })),
-            status: Type.Optional(Type.Union([DeliveryStatusName, Type.Array(DeliveryStatusName, { minItems: 1, maxItems: 6 })])),
+            status: Type.Optional(Type.Union([DeliveryStatusName, Type.Array(DeliveryStatusName, { minItems: 1, maxItems: 5 })])),
           },
           { additionalProperties: false },
         ),
@@ -132,12 +132,11 @@ export const replayRoutes: FastifyPluginAsyncTypebox<ApiDeps> = async (app, deps
       const destination = isId('destination', id) ? await getDestination(deps.db, request.tenantId, id) : undefined;
       if (!destination) throw notFound('destination');
       const { since, until, status } = request.body ?? {};
-      // disabled_at: set by the circuit breaker (migration 2026_12_01_0007) while the destination is disabled.
-      const disabledAt = (destination as { disabled_at?: Date | null }).disabled_at;
       const job = await startReplay(deps.db, request.tenantId, {
         destination_id: destination.id,
         status: status === undefined ? HELD_OR_FAILED : Array.isArray(status) ? status : [status],
-        since: since ?? disabledAt?.toISOString(),
+        // "Everything since it was disabled": disabled_at is set by the circuit breaker while it is.
+        since: since ?? destination.disabled_at?.toISOString(),
         until,
       });
       return reply.code(202).send({ count: job.total, id: job.id });

@@ -2,17 +2,15 @@ import {
   type BackendEnv,
   backendEnv,
   eventually,
-  type HooklineProcess,
   muxSignature,
   type Receiver,
   sendWebhook,
   signUp,
-  startHooklineProcess,
   startReceiver,
   type Tenant,
 } from '@hookline/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createMuxSource, freshMuxEvent, MUX_SECRET } from './helpers.ts';
+import { createMuxSource, freshMuxEvent, type InProcessHookline, MUX_SECRET, startHooklineApp } from '../helpers.ts';
 
 // One retry, then the delivery is a dead letter; replay jobs start within 100 ms and move
 // two deliveries per chunk with a pause, so a job lasts long enough to be cancelled midway.
@@ -26,19 +24,19 @@ const SETTINGS = {
 
 describe('dead letters and replay jobs', () => {
   let storage: BackendEnv;
-  let hookline: HooklineProcess;
+  let hookline: InProcessHookline;
   let alice: Tenant;
   let bob: Tenant;
   const receivers: Receiver[] = [];
 
   beforeAll(async () => {
     storage = await backendEnv();
-    hookline = await startHooklineProcess({ env: { ...storage.env, ...SETTINGS } });
-    alice = await signUp(hookline.url);
-    bob = await signUp(hookline.url);
+    hookline = await startHooklineApp({ env: { ...storage.env, ...SETTINGS } });
+    alice = await signUp(hookline.url, hookline.fetch);
+    bob = await signUp(hookline.url, hookline.fetch);
   });
   afterAll(async () => {
-    await hookline?.stop();
+    await hookline?.close();
     for (const r of receivers) await r.close();
     await storage?.cleanup();
   });
@@ -55,7 +53,7 @@ describe('dead letters and replay jobs', () => {
     const ids: string[] = [];
     for (let i = 0; i < count; i++) {
       const body = freshMuxEvent(type);
-      const answer = await sendWebhook(ingestUrl, body, { 'mux-signature': muxSignature(body, MUX_SECRET) });
+      const answer = await sendWebhook(ingestUrl, body, { 'mux-signature': muxSignature(body, MUX_SECRET) }, hookline.fetch);
       expect(answer.status).toBe(200);
       ids.push(answer.body.id);
     }
@@ -142,6 +140,9 @@ describe('dead letters and replay jobs', () => {
     expect(await deadLetterCount(alice, b.destination.id)).toBe(0);
 
     // The event-level replay is a job too; replaying succeeded deliveries redelivers them with the same webhook-id.
+    // (Once b's last attempts are recorded: they arrived, but their records commit a moment later.)
+    const succeededCreated = { filter: { source_id: source.id, types: ['video.asset.created'], status: ['succeeded'] } };
+    await eventually(async () => (await alice.api.ok('POST', '/v1/replays/preview', succeededCreated)).total === 3);
     const legacy = await alice.api.call('POST', '/v1/events/replay', {
       source_id: source.id,
       type: 'video.asset.created',
