@@ -15,9 +15,10 @@ import { type Page, pageOf } from './pagination.ts';
 const HELD = 'held';
 
 /**
- * Deliveries ids sort by creation time, and a delivery is made in the statement that stores
- * its event: a bound on received_at also bounds the ids, with a minute of slack for clocks,
- * so a time range walks only its part of the primary key.
+ * Delivery ids sort by creation time, and no delivery is made before its event arrives: a
+ * lower bound on received_at also bounds the ids (with a minute of slack for clocks), so a
+ * time range walks only its part of the primary key. (No upper bound: a delivery can be
+ * made later for an older event.)
  */
 const ID_SLACK_MS = 60_000;
 
@@ -42,10 +43,7 @@ function selects(tenantId: string, s: ReplaySelection): RawBuilder<boolean> {
     const since = new Date(s.since);
     parts.push(sql`e.received_at >= ${since}`, sql`d.id >= ${idTimeBound('delivery', new Date(since.getTime() - ID_SLACK_MS))}`);
   }
-  if (s.until) {
-    const until = new Date(s.until);
-    parts.push(sql`e.received_at < ${until}`, sql`d.id < ${idTimeBound('delivery', new Date(until.getTime() + ID_SLACK_MS))}`);
-  }
+  if (s.until) parts.push(sql`e.received_at < ${new Date(s.until)}`);
   if (s.event_ids) parts.push(s.event_ids.length ? sql`d.event_id in (${sql.join(s.event_ids)})` : sql`false`);
   return sql<boolean>`${sql.join(parts, sql` and `)}`;
 }
