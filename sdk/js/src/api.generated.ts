@@ -1476,7 +1476,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Redeliver every event the filter matches (asynchronous; same webhook-id as the original) */
+        /** Redeliver the deliveries of every event the filter matches, as a replay job (GET /v1/replays/{id}); same webhook-id as the original */
         post: {
             parameters: {
                 query?: never;
@@ -1505,12 +1505,29 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
+                            /** @description Deliveries to redeliver */
                             count: number;
+                            /** @description The replay job */
+                            id: string;
                         };
                     };
                 };
                 /** @description Default Response */
                 400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -2025,6 +2042,721 @@ export interface paths {
                 };
             };
         };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/replays": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List replay jobs with their progress */
+        get: {
+            parameters: {
+                query?: {
+                    limit?: number;
+                    cursor?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            data: {
+                                id: string;
+                                status: "queued" | "running" | "succeeded" | "cancelled" | "failed";
+                                /** @description Which deliveries to redeliver; every given field must match */
+                                filter: {
+                                    destination_id?: string;
+                                    source_id?: string;
+                                    /** @description Event types; a trailing `*` matches by prefix (`video.asset.*`) */
+                                    types?: string[];
+                                    /** @description Delivery statuses to replay; unset: every delivery except held ones */
+                                    status?: ("pending" | "succeeded" | "failed" | "held" | "skipped")[];
+                                    /**
+                                     * Format: date-time
+                                     * @description Events received at or after this instant
+                                     */
+                                    since?: string;
+                                    /**
+                                     * Format: date-time
+                                     * @description Events received before this instant
+                                     */
+                                    until?: string;
+                                    /** @description Exactly these events (their deliveries) */
+                                    event_ids?: string[];
+                                };
+                                /** @description Deliveries the selection picked when the job was made */
+                                total: number;
+                                /** @description Deliveries redelivered so far */
+                                done: number;
+                                error: string | null;
+                                /** Format: date-time */
+                                created_at: string;
+                                /** Format: date-time */
+                                updated_at: string;
+                                finished_at: string | null;
+                            }[];
+                            next_cursor: string | null;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** Start a bulk replay of the deliveries a filter picks (an asynchronous job; same webhook-id as the original) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description Which deliveries to redeliver; every given field must match */
+                        filter: {
+                            destination_id?: string;
+                            source_id?: string;
+                            /** @description Event types; a trailing `*` matches by prefix (`video.asset.*`) */
+                            types?: string[];
+                            /** @description Delivery statuses to replay; unset: every delivery except held ones */
+                            status?: ("pending" | "succeeded" | "failed" | "held" | "skipped")[];
+                            /**
+                             * Format: date-time
+                             * @description Events received at or after this instant
+                             */
+                            since?: string;
+                            /**
+                             * Format: date-time
+                             * @description Events received before this instant
+                             */
+                            until?: string;
+                            /** @description Exactly these events (their deliveries) */
+                            event_ids?: string[];
+                        };
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            status: "queued" | "running" | "succeeded" | "cancelled" | "failed";
+                            /** @description Which deliveries to redeliver; every given field must match */
+                            filter: {
+                                destination_id?: string;
+                                source_id?: string;
+                                /** @description Event types; a trailing `*` matches by prefix (`video.asset.*`) */
+                                types?: string[];
+                                /** @description Delivery statuses to replay; unset: every delivery except held ones */
+                                status?: ("pending" | "succeeded" | "failed" | "held" | "skipped")[];
+                                /**
+                                 * Format: date-time
+                                 * @description Events received at or after this instant
+                                 */
+                                since?: string;
+                                /**
+                                 * Format: date-time
+                                 * @description Events received before this instant
+                                 */
+                                until?: string;
+                                /** @description Exactly these events (their deliveries) */
+                                event_ids?: string[];
+                            };
+                            /** @description Deliveries the selection picked when the job was made */
+                            total: number;
+                            /** @description Deliveries redelivered so far */
+                            done: number;
+                            error: string | null;
+                            /** Format: date-time */
+                            created_at: string;
+                            /** Format: date-time */
+                            updated_at: string;
+                            finished_at: string | null;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/replays/preview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Count the deliveries a replay of this filter would redeliver, without replaying */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description Which deliveries to redeliver; every given field must match */
+                        filter: {
+                            destination_id?: string;
+                            source_id?: string;
+                            /** @description Event types; a trailing `*` matches by prefix (`video.asset.*`) */
+                            types?: string[];
+                            /** @description Delivery statuses to replay; unset: every delivery except held ones */
+                            status?: ("pending" | "succeeded" | "failed" | "held" | "skipped")[];
+                            /**
+                             * Format: date-time
+                             * @description Events received at or after this instant
+                             */
+                            since?: string;
+                            /**
+                             * Format: date-time
+                             * @description Events received before this instant
+                             */
+                            until?: string;
+                            /** @description Exactly these events (their deliveries) */
+                            event_ids?: string[];
+                        };
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            total: number;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/replays/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A replay job's progress */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            status: "queued" | "running" | "succeeded" | "cancelled" | "failed";
+                            /** @description Which deliveries to redeliver; every given field must match */
+                            filter: {
+                                destination_id?: string;
+                                source_id?: string;
+                                /** @description Event types; a trailing `*` matches by prefix (`video.asset.*`) */
+                                types?: string[];
+                                /** @description Delivery statuses to replay; unset: every delivery except held ones */
+                                status?: ("pending" | "succeeded" | "failed" | "held" | "skipped")[];
+                                /**
+                                 * Format: date-time
+                                 * @description Events received at or after this instant
+                                 */
+                                since?: string;
+                                /**
+                                 * Format: date-time
+                                 * @description Events received before this instant
+                                 */
+                                until?: string;
+                                /** @description Exactly these events (their deliveries) */
+                                event_ids?: string[];
+                            };
+                            /** @description Deliveries the selection picked when the job was made */
+                            total: number;
+                            /** @description Deliveries redelivered so far */
+                            done: number;
+                            error: string | null;
+                            /** Format: date-time */
+                            created_at: string;
+                            /** Format: date-time */
+                            updated_at: string;
+                            finished_at: string | null;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/replays/{id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Stop a replay job between chunks (what it redelivered stays redelivered) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            status: "queued" | "running" | "succeeded" | "cancelled" | "failed";
+                            /** @description Which deliveries to redeliver; every given field must match */
+                            filter: {
+                                destination_id?: string;
+                                source_id?: string;
+                                /** @description Event types; a trailing `*` matches by prefix (`video.asset.*`) */
+                                types?: string[];
+                                /** @description Delivery statuses to replay; unset: every delivery except held ones */
+                                status?: ("pending" | "succeeded" | "failed" | "held" | "skipped")[];
+                                /**
+                                 * Format: date-time
+                                 * @description Events received at or after this instant
+                                 */
+                                since?: string;
+                                /**
+                                 * Format: date-time
+                                 * @description Events received before this instant
+                                 */
+                                until?: string;
+                                /** @description Exactly these events (their deliveries) */
+                                event_ids?: string[];
+                            };
+                            /** @description Deliveries the selection picked when the job was made */
+                            total: number;
+                            /** @description Deliveries redelivered so far */
+                            done: number;
+                            error: string | null;
+                            /** Format: date-time */
+                            created_at: string;
+                            /** Format: date-time */
+                            updated_at: string;
+                            finished_at: string | null;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/destinations/{id}/replay": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Redeliver this destination's held and failed deliveries (or those of the given status); without `since`, a disabled destination replays everything since it was disabled */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** Format: date-time */
+                        since?: string;
+                        /** Format: date-time */
+                        until?: string;
+                        status?: ("pending" | "succeeded" | "failed" | "held" | "skipped") | ("pending" | "succeeded" | "failed" | "held" | "skipped")[];
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            count: number;
+                            /** @description The replay job */
+                            id: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/dead-letters": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Deliveries that spent their retry schedule, newest first, with their last attempt */
+        get: {
+            parameters: {
+                query?: {
+                    limit?: number;
+                    cursor?: string;
+                    destination_id?: string;
+                    source_id?: string;
+                    /** @description An event type; a trailing `*` matches by prefix */
+                    type?: string;
+                    /** @description Events received at or after this instant */
+                    since?: string;
+                    /** @description Events received before this instant */
+                    until?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            data: {
+                                /** @description The delivery */
+                                id: string;
+                                event_id: string;
+                                destination_id: string;
+                                source_id: string;
+                                type: string;
+                                /** Format: date-time */
+                                received_at: string;
+                                attempt_count: number;
+                                last_attempt_at: string | null;
+                                last_status_code: number | null;
+                                last_error: string | null;
+                            }[];
+                            next_cursor: string | null;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/dead-letters/counts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Dead letters counted per destination, most first */
+        get: {
+            parameters: {
+                query?: {
+                    destination_id?: string;
+                    source_id?: string;
+                    /** @description An event type; a trailing `*` matches by prefix */
+                    type?: string;
+                    /** @description Events received at or after this instant */
+                    since?: string;
+                    /** @description Events received before this instant */
+                    until?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            data: {
+                                destination_id: string;
+                                url: string;
+                                count: number;
+                                /** Format: date-time */
+                                newest: string;
+                            }[];
+                            total: number;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
