@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, errorText, type Ok } from '../api.ts';
 import { Badge, Empty, ErrorBox, Icon, ListTable, Loading, PageHeader, toast, useConfirm, useNow } from '../components.tsx';
 import { destinations, useResource } from '../data.ts';
@@ -41,8 +41,11 @@ const JOB_TONE: Record<ReplayJob['status'], Tone> = {
   failed: 'bad',
 };
 
-/** Replay jobs with their progress, polled while one is unfinished; cancel stops one between chunks. */
-export function ReplayJobs({ refresh }: { refresh: number }) {
+/**
+ * Replay jobs with their progress, polled while one is unfinished; cancel stops one between
+ * chunks. `onSettled` is told when the last unfinished job ends (the page's counts changed).
+ */
+export function ReplayJobs({ refresh, onSettled }: { refresh: number; onSettled?: () => void }) {
   const [jobs, setJobs] = useState<ReplayJob[] | null>(null);
   const [error, setError] = useState<unknown>(null);
   const now = useNow();
@@ -58,7 +61,10 @@ export function ReplayJobs({ refresh }: { refresh: number }) {
     void load();
   }, [refresh]);
   const unfinished = jobs?.some((j) => j.status === 'queued' || j.status === 'running');
+  const wasUnfinished = useRef(false);
   useEffect(() => {
+    if (wasUnfinished.current && !unfinished) onSettled?.();
+    wasUnfinished.current = Boolean(unfinished);
     if (!unfinished) return;
     const timer = setInterval(load, 1000);
     return () => clearInterval(timer);
@@ -322,7 +328,7 @@ export function DeadLettersPage() {
           Load more
         </button>
       )}
-      <ReplayJobs refresh={refreshJobs} />
+      <ReplayJobs refresh={refreshJobs} onSettled={load} />
     </>
   );
 }
