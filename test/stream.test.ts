@@ -53,8 +53,12 @@ describe('the live stream', () => {
 
       const resumed = await openStream(`${hookline.url}/v1/stream?source_id=${source.id}`, { ...auth, 'last-event-id': lastSeen });
       await resumed.waitFor(3 * 3 + 1);
-      await new Promise((r) => setTimeout(r, 300)); // room for a wrong extra message to show up
-      const seen = resumed.messages;
+      // A sentinel sent now: the stream is in commit order, so once its messages arrive any
+      // wrong extra message about earlier events would already be in front of them.
+      const sentinel = await send(source.ingest_url);
+      const aboutSentinel = (m: (typeof resumed.messages)[number]) => m.data.id === sentinel || m.data.event_id === sentinel;
+      await eventually(async () => resumed.messages.some(aboutSentinel));
+      const seen = resumed.messages.slice(0, resumed.messages.findIndex(aboutSentinel));
       expect(seen).toHaveLength(10);
       expect(new Set(seen.map((m) => m.id)).size).toBe(10);
       expect(seen.filter((m) => m.event === 'event').map((m) => m.data.id)).toEqual(missed);
