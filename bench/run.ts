@@ -8,8 +8,11 @@
 //   BENCH_PRELOAD      events of history for the second pass (default 1000000; 0 skips it)
 //   BENCH_TARGETS      naive,scale,embedded (default all three)
 //   BENCH_PACED        the paced rate, when running a target without the naive one
+//   BENCH_FILTERS      instead: the cost of N filtered destinations on ingest (bench/filters.ts;
+//                      scale mode, or embedded with BENCH_TARGETS=embedded; BENCH_ROUNDS, default 3)
 import { parseDuration } from '@hookline/core';
 import setupTemplate from '@hookline/testing/global-setup';
+import { benchFilters } from './filters.ts';
 import { closedLoop, type LoadResult, paced, percentile, Receiver, rssMb } from './load.ts';
 import { embeddedTarget, naiveTarget, scaleTarget, type Target } from './targets.ts';
 
@@ -116,6 +119,16 @@ async function timeLists(api: { url: string; key: string }): Promise<string> {
 const dropTemplate = await setupTemplate();
 const receiver = new Receiver();
 await receiver.start();
+if (process.env.BENCH_FILTERS) {
+  try {
+    const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
+    await benchFilters(receiver, { filters: Number(process.env.BENCH_FILTERS), durationMs: DURATION, connections: CONNECTIONS, rounds });
+  } finally {
+    receiver.close();
+    await dropTemplate();
+  }
+  process.exit(0);
+}
 console.log(
   `hookline bench: signed Mux webhooks, closed loop ${CONNECTIONS} connections × ${DURATION / 1000} s, ` +
     'then paced at 80 % of the naive closed-loop rate; one destination on loopback',
