@@ -5,12 +5,18 @@ import { Worker } from 'node:worker_threads';
 import { InvalidTransformError, type SandboxLimits, type TransformContext, type TransformOutcome } from './transform.ts';
 
 /**
- * A worker thread does not inherit the process's TypeScript loader (tsx), so the thread
- * loads its TypeScript entry through tsx's API.
+ * The sandbox thread. Compiled (a build's .js files), it is started as it is. From the
+ * TypeScript sources (tsx), it is loaded through tsx's API: a worker thread does not inherit
+ * the process's loader. Resolved when first needed, so a process with no tsx installed only
+ * needs it if it runs sources.
  */
-const THREAD_ENTRY = new URL('./sandbox-thread.ts', import.meta.url).href;
-const TSX_API = pathToFileURL(join(dirname(createRequire(import.meta.url).resolve('tsx/package.json')), 'dist/esm/api/index.mjs')).href;
-const THREAD_BOOTSTRAP = `import(${JSON.stringify(TSX_API)}).then((api) => api.tsImport(${JSON.stringify(THREAD_ENTRY)}, ${JSON.stringify(THREAD_ENTRY)}))`;
+function startThread(workerData: SandboxLimits): Worker {
+  if (import.meta.url.endsWith('.js')) return new Worker(new URL('./sandbox-thread.js', import.meta.url), { workerData });
+  const entry = new URL('./sandbox-thread.ts', import.meta.url).href;
+  const tsx = pathToFileURL(join(dirname(createRequire(import.meta.url).resolve('tsx/package.json')), 'dist/esm/api/index.mjs')).href;
+  const bootstrap = `import(${JSON.stringify(tsx)}).then((api) => api.tsImport(${JSON.stringify(entry)}, ${JSON.stringify(entry)}))`;
+  return new Worker(bootstrap, { eval: true, workerData });
+}
 
 /** How long past its own deadline a call may run before its thread is terminated. */
 const GRACE_MS = 500;
@@ -62,7 +68,12 @@ export class TransformRunner {
     return new Promise((resolve) => {
       const pending: Pending = { message, onTimeout, resolve, timer: undefined };
       this.#pending.set(id, pending);
-      this.#send(id, pending);
+      try {
+        this.#send(id, pending);
+      } catch (err) {
+        this.#pending.delete(id);
+        resolve({ kind: 'error', error: `transform: the sandbox could not start (${(err as Error).message})` });
+      }
     });
   }
 
@@ -92,7 +103,7 @@ export class TransformRunner {
 
   #start(): Worker {
     if (this.#thread) return this.#thread;
-    const thread = new Worker(THREAD_BOOTSTRAP, { eval: true, workerData: this.limits });
+    const thread = startThread(this.limits);
     thread.unref();
     let ready = () => {};
     this.#ready = new Promise((resolve) => {
