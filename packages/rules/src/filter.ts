@@ -1,5 +1,5 @@
 import { createRequire } from 'node:module';
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import type { ErrorObject, ValidateFunction } from 'ajv';
 
 /**
  * Destination filters (CONTRACT §8): a document over the normalized envelope plus `headers`.
@@ -48,7 +48,8 @@ export function validateFilter(filter: unknown): asserts filter is Record<string
   const text = JSON.stringify(filter);
   if (text === undefined) throw new InvalidFilterError('', 'must be a JSON object');
   if (text.length > MAX_FILTER_BYTES) throw new InvalidFilterError('', `is over ${MAX_FILTER_BYTES} bytes`);
-  schemaCheck ??= new Ajv({ allErrors: true, strict: false }).compile(FILTER_SCHEMA);
+  // Loaded on first use: most processes start without needing it (it is slow to load).
+  schemaCheck ??= new (require('ajv') as typeof import('ajv')).Ajv({ allErrors: true, strict: false }).compile(FILTER_SCHEMA);
   if (!schemaCheck(filter)) throw schemaError(schemaCheck.errors ?? []);
   checkPaths(filter, '', 0);
 }

@@ -1,3 +1,3 @@
 export * from './filter.ts';
-export * from './transform.ts';
 export * from './transform-runner.ts';
+export * from './transform-types.ts';

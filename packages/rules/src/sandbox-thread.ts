@@ -1,5 +1,6 @@
 import { parentPort, workerData } from 'node:worker_threads';
-import { type SandboxLimits, TransformSandbox } from './transform.ts';
+import { TransformSandbox } from './transform.ts';
+import type { SandboxLimits } from './transform-types.ts';
 
 /** The sandbox's thread (see TransformRunner): one call at a time, in order. */
 const sandbox = new TransformSandbox(workerData as SandboxLimits);

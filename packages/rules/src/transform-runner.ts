@@ -2,7 +2,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { InvalidTransformError, type SandboxLimits, type TransformContext, type TransformOutcome } from './transform.ts';
+import { InvalidTransformError, type SandboxLimits, type TransformContext, type TransformOutcome } from './transform-types.ts';
 
 /**
  * The sandbox thread. Compiled (a build's .js files), it is started as it is. From the

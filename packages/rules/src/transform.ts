@@ -1,4 +1,5 @@
 import { newQuickJSWASMModule, type QuickJSContext, type QuickJSWASMModule, shouldInterruptAfterDeadline } from 'quickjs-emscripten';
+import { MAX_TRANSFORM_BYTES, type SandboxLimits, type TransformContext, type TransformOutcome } from './transform-types.ts';
 
 /**
  * Transformations (CONTRACT §8): tenant JavaScript, `function transform(event, context)`,
@@ -12,30 +13,6 @@ import { newQuickJSWASMModule, type QuickJSContext, type QuickJSWASMModule, shou
  * prototype, a global) reaches the next; creating one costs well under a millisecond.
  */
 
-export interface SandboxLimits {
-  /** Wall time for one call (evaluating the source and running transform). */
-  timeoutMs: number;
-  /** Heap of one call's runtime. */
-  memoryBytes: number;
-}
-
-/** Given to the transform as its second argument. */
-export interface TransformContext {
-  source_id: string;
-  destination_id: string | null;
-  attempt: number;
-}
-
-export type TransformOutcome =
-  | { kind: 'send'; body: string; headers: Record<string, string> }
-  | { kind: 'skip' }
-  | { kind: 'error'; error: string };
-
-/** A transform that does not compile or does not define `transform`. */
-export class InvalidTransformError extends Error {}
-
-/** Larger sources are refused on write. */
-export const MAX_TRANSFORM_BYTES = 65_536;
 /** Largest body a transform may produce. */
 const MAX_OUTPUT_BYTES = 5 * 1024 * 1024;
 // Larger than this overflows the WebAssembly host stack before QuickJS notices.
