@@ -1,5 +1,5 @@
-import { newId } from '@hookline/core';
-import { pruneOlderThan } from '@hookline/db';
+import { idTimeBound, newId } from '@hookline/core';
+import { evaluateAlerts, pruneOlderThan } from '@hookline/db';
 import {
   type BackendEnv,
   backendEnv,
@@ -219,18 +219,33 @@ describe('alerts: channels, lifecycle, outbox', () => {
   });
 
   // TODO(h13-scheduler): drive real failures once the breaker is on main; until then the
-  // breaker's columns (migration 0007) are set directly, as the breaker would set them.
-  it('a failing, then disabled destination raises each alert once on every channel, and a recovered alert after it succeeds', async () => {
+  // breaker's columns (migration 0007) are set directly, as the breaker sets them.
+  it('a failing, then disabled destination raises each alert once on every channel, and a recovered alert after a success', async () => {
     const tenant = await tenantWithChannels();
+    const endpoint = await startReceiver();
+    receivers.push(endpoint);
     const source = await createMuxSource(tenant.api);
-    const destination = await tenant.api.ok('POST', '/v1/destinations', { source_id: source.id, url: 'https://endpoint.example.test/' });
+    const destination = await tenant.api.ok('POST', '/v1/destinations', { source_id: source.id, url: endpoint.url });
     const set = (assignments: string) =>
       sql`update destinations set ${sql.raw(assignments)} where id = ${destination.id}`.execute(hookline.database.db);
     await set(`consecutive_failures = 20, failing_since = now() - interval '1 hour'`);
     await eventually(async () => webhookNotices(destination.id).length === 1);
     await set(`status = 'disabled', disabled_at = now()`);
     await eventually(async () => webhookNotices(destination.id).length === 2);
+    // Re-enabling forgets the run of failures (as PATCH status active does): not a recovery
+    // yet, which takes a delivery that succeeds.
     await set(`status = 'active', disabled_at = null, consecutive_failures = 0, failing_since = null`);
+    const now = new Date();
+    const thresholds = { destinationFailingAfter: 10, rejectThreshold: 3, rejectWindowMs: 60_000, silentAfterSeconds: 0, backlogAgeMs: 0 };
+    await evaluateAlerts(hookline.database.db, thresholds, { now, requestBound: idTimeBound('request', now), newId });
+    const pending = (await alertsOf(tenant)).filter((a) => a.subject.id === destination.id);
+    expect(pending.map((a) => [a.type, a.status])).toEqual([
+      ['destination.disabled', 'open'],
+      ['destination.failing', 'open'],
+    ]);
+    await goodEvent(source.ingest_url);
+    await endpoint.waitFor(1);
+    const delivered = endpoint.received[0]?.at as number;
     await eventually(async () => webhookNotices(destination.id).length === 3);
     const expected = ['alert.opened destination.failing', 'alert.opened destination.disabled', 'alert.resolved destination.recovered'];
     expect(kinds(webhookNotices(destination.id))).toEqual(expected);
@@ -253,6 +268,7 @@ describe('alerts: channels, lifecycle, outbox', () => {
       ['destination.failing', 'resolved'],
     ]);
     expect(recovered.detail.resolves.map((r: any) => r.id).sort()).toEqual([failing.id, disabled.id].sort());
+    expect(Date.parse(recovered.opened_at)).toBeGreaterThanOrEqual(delivered - 100);
   });
 
   it('a failing channel is retried on its schedule and holds up no other channel', async () => {

@@ -84,8 +84,10 @@ export async function evaluateAlerts(
             .execute();
 
     const cleared = unresolved.filter((a) => !holding.has(keyOf(a)));
+    const { settled, recoveredDestinations } = await settleDestinationTrouble(trx, cleared, holding);
+    const toResolve = cleared.filter((a) => !DESTINATION_TROUBLE.includes(a.type) || settled.has(a.subject_id));
     const resolved =
-      cleared.length === 0
+      toResolve.length === 0
         ? []
         : await trx
             .updateTable('alerts')
@@ -93,12 +95,12 @@ export async function evaluateAlerts(
             .where(
               'id',
               'in',
-              cleared.map((a) => a.id),
+              toResolve.map((a) => a.id),
             )
             .returningAll()
             .execute();
 
-    const recovered = await recordRecoveries(trx, resolved, holding, options);
+    const recovered = await recordRecoveries(trx, resolved, recoveredDestinations, options);
 
     const messages: AlertMessage[] = [
       ...opened.map((alert) => ({ type: 'alert.opened' as const, alert })),
@@ -112,42 +114,69 @@ export async function evaluateAlerts(
 }
 
 /**
- * `destination.recovered`: when a destination's failing or disabled alerts resolve and it is
- * healthy again (it still exists, succeeded since, and is not disabled), one alert, born
- * resolved, says so and names the alerts it resolves. None for a deleted destination.
+ * When a destination's failing or disabled alerts may resolve. Their condition clearing is not
+ * enough: re-enabling a destination also clears its run of failures, before anything was
+ * delivered. So they resolve once a delivery to it succeeded after they opened (it recovered),
+ * or once it is deleted; until then they stay unresolved (and a new run of failures opens
+ * nothing new). Answers the destinations whose trouble is settled, and those that recovered.
+ */
+async function settleDestinationTrouble(
+  trx: Transaction<Database>,
+  cleared: Alert[],
+  holding: Map<string, Condition>,
+): Promise<{ settled: Set<string>; recoveredDestinations: Map<string, { tenant_id: string; url: string }> }> {
+  const since = new Map<string, Date>();
+  for (const alert of cleared) {
+    if (!DESTINATION_TROUBLE.includes(alert.type)) continue;
+    // Still failing, or still disabled: the other alert keeps this one company.
+    if (DESTINATION_TROUBLE.some((type) => holding.has(keyOf({ ...alert, type })))) continue;
+    const latest = since.get(alert.subject_id);
+    if (!latest || alert.opened_at > latest) since.set(alert.subject_id, alert.opened_at);
+  }
+  const settled = new Set<string>();
+  const recoveredDestinations = new Map<string, { tenant_id: string; url: string }>();
+  if (since.size === 0) return { settled, recoveredDestinations };
+  const candidates = JSON.stringify([...since].map(([id, at]) => ({ id, since: at.toISOString() })));
+  const { rows } = await sql<{ id: string; tenant_id: string | null; url: string | null; succeeded: boolean }>`
+    select c.id, d.tenant_id, d.url,
+      exists (
+        select 1 from deliveries x
+        where x.destination_id = c.id and x.status = 'succeeded' and x.last_attempt_at > c.since) as succeeded
+    from jsonb_to_recordset(${candidates}::jsonb) as c(id text, since timestamptz)
+    left join destinations d on d.id = c.id`.execute(trx);
+  for (const row of rows) {
+    if (row.tenant_id === null) settled.add(row.id);
+    else if (row.succeeded) {
+      settled.add(row.id);
+      recoveredDestinations.set(row.id, { tenant_id: row.tenant_id, url: row.url as string });
+    }
+  }
+  return { settled, recoveredDestinations };
+}
+
+/**
+ * `destination.recovered`: one alert per recovered destination, born resolved, naming the
+ * failing and disabled alerts it resolves (they send no message of their own).
  */
 async function recordRecoveries(
   trx: Transaction<Database>,
   resolved: Alert[],
-  holding: Map<string, Condition>,
+  destinations: Map<string, { tenant_id: string; url: string }>,
   options: { now: Date; newId: (kind: 'alert') => string },
 ): Promise<Alert[]> {
-  const byDestination = new Map<string, Alert[]>();
-  for (const alert of resolved) {
-    if (!DESTINATION_TROUBLE.includes(alert.type)) continue;
-    const troubled = DESTINATION_TROUBLE.some((type) => holding.has(keyOf({ ...alert, type })));
-    if (troubled) continue;
-    byDestination.set(alert.subject_id, [...(byDestination.get(alert.subject_id) ?? []), alert]);
-  }
-  if (byDestination.size === 0) return [];
-  const existing = await trx
-    .selectFrom('destinations')
-    .select(['id', 'tenant_id', 'url'])
-    .where('id', 'in', [...byDestination.keys()])
-    .execute();
-  if (existing.length === 0) return [];
+  if (destinations.size === 0) return [];
   return trx
     .insertInto('alerts')
     .values(
-      existing.map((d) => {
-        const alerts = byDestination.get(d.id) ?? [];
+      [...destinations].map(([id, d]) => {
+        const alerts = resolved.filter((a) => a.subject_id === id && DESTINATION_TROUBLE.includes(a.type));
         const since = alerts.map((a) => a.opened_at.getTime());
         return {
           id: options.newId('alert'),
           tenant_id: d.tenant_id,
           type: 'destination.recovered' as const,
           subject_kind: 'destination' as const,
-          subject_id: d.id,
+          subject_id: id,
           status: 'resolved' as const,
           detail: JSON.stringify({
             url: d.url,
