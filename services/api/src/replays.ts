@@ -18,6 +18,13 @@ import { Nullable, Timestamp } from './schemas.ts';
  * /v1/events/replay, /v1/destinations/{id}/replay, dead letters, and later "replay exactly
  * these" and replay by payload query) checks its selection here and stores a job with
  * startReplay; a worker's ReplayRunner does the redelivering.
+ *
+ * For a new caller: `startReplay(db, tenantId, selection)` → the job (answer `replayJobView`
+ * of it, or `{count: job.total, id: job.id}`); `previewReplay(db, tenantId, selection)` → the
+ * count first. A new kind of filter (e.g. issue 15's payload query) is a field on
+ * ReplaySelection (packages/db tables.ts) and ReplayFilter below, checked in checkSelection
+ * and turned into SQL over `deliveries d join events e` in `selects` (packages/db
+ * replay-jobs.ts); the chunking, cursor, lease, pacing and cancel need nothing more.
  */
 
 export const DeliveryStatusName = Type.Union(
