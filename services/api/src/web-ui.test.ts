@@ -63,8 +63,12 @@ describe('webUi', () => {
     await serve(fakeWeb());
     const res = await app.inject({ url: '/assets/index-abc123.js' });
     expect(res.statusCode).toBe(200);
-    expect(res.headers['content-type']).toBe('text/javascript; charset=utf-8');
+    expect(res.headers['content-type']).toMatch(/^(text|application)\/javascript; charset=utf-8$/);
     expect(res.headers['cache-control']).toBe('public, max-age=31536000, immutable');
+    expect(res.headers['content-security-policy']).toBe(WEB_UI_CSP);
+    const icon = await app.inject({ url: '/favicon.svg' });
+    expect(icon.headers['content-type']).toBe('image/svg+xml');
+    expect(icon.headers['cache-control']).toBe('public, max-age=3600');
     const again = await app.inject({ url: '/', headers: { 'if-none-match': (await app.inject({ url: '/' })).headers.etag as string } });
     expect(again.statusCode).toBe(304);
   });

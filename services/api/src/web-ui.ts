@@ -1,9 +1,9 @@
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { readFile, stat } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { dirname, extname, join, posix, sep } from 'node:path';
+import { dirname, extname, join, posix } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import fastifyStatic from '@fastify/static';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 
 export interface WebUiOptions {
@@ -11,7 +11,8 @@ export interface WebUiOptions {
   distDir: string;
   /**
    * Build the UI in the background when distDir is missing or older than its sources. By
-   * default, when the sources are there (web/scripts/build.ts beside distDir).
+   * default, when the sources and the dev tools are there (web/scripts/build.ts beside
+   * distDir, and tsx): a clone run with `npm start`, never a production install.
    */
   build?: boolean;
   /** Where the one line about a build goes (default: stdout). */
@@ -64,24 +65,18 @@ function buildRunning(scratch: string): boolean {
   }
 }
 
+/** Whether a package is installed (tsx, a dev dependency, is not in a production install). */
+function resolves(name: string): boolean {
+  try {
+    createRequire(import.meta.url).resolve(name);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** The stand-in page while the UI is missing: its own inline style and nothing else. */
 const PLACEHOLDER_CSP = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'";
-
-const TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.mjs': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.json': 'application/json; charset=utf-8',
-  '.map': 'application/json; charset=utf-8',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.ico': 'image/x-icon',
-  '.webp': 'image/webp',
-  '.woff2': 'font/woff2',
-  '.txt': 'text/plain; charset=utf-8',
-  '.webmanifest': 'application/manifest+json',
-};
 
 type UiState = { kind: 'ready' } | { kind: 'building' } | { kind: 'failed'; message: string } | { kind: 'absent'; message: string };
 
@@ -144,10 +139,13 @@ const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt
  */
 export async function webUi(app: FastifyInstance, options: WebUiOptions) {
   const distDir = options.distDir.replace(/[\\/]+$/, '');
+  // Files are sent by @fastify/static (content types, ETags, ranges, path checks); the
+  // routing (SPA fallback, reserved paths, the placeholder while building) is ours.
+  await app.register(fastifyStatic, { serve: false });
   const webDir = dirname(distDir);
   const log = options.log ?? ((line: string) => console.log(line));
   const buildScript = join(webDir, 'scripts', 'build.ts');
-  const canBuild = options.build ?? existsSync(buildScript);
+  const canBuild = options.build ?? (existsSync(buildScript) && resolves('tsx'));
   const scratch = join(webDir, 'node_modules', '.hookline-build');
   let state: UiState = { kind: 'ready' };
   let announced = false;
@@ -238,16 +236,18 @@ export async function webUi(app: FastifyInstance, options: WebUiOptions) {
     );
   };
 
-  const sendFile = async (reply: FastifyReply, file: string, ifNoneMatch: string | undefined, cacheControl: string) => {
-    const info = await stat(file);
-    const etag = `W/"${info.size.toString(16)}-${Math.floor(info.mtimeMs).toString(16)}"`;
-    reply
-      .header('content-type', TYPES[extname(file)] ?? 'application/octet-stream')
-      .header('cache-control', cacheControl)
-      .header('etag', etag)
-      .header('content-security-policy', WEB_UI_CSP);
-    if (ifNoneMatch === etag) return reply.code(304).send();
-    return reply.header('content-length', info.size).send(await readFile(file));
+  // Headers a file answer carries besides @fastify/static's own (content type, ETag, 304s).
+  const sendFile = (reply: FastifyReply, file: string, cache: 'hashed' | 'plain' | 'index') => {
+    reply.header('content-security-policy', WEB_UI_CSP);
+    if (cache === 'index') reply.header('cache-control', 'no-cache');
+    return reply.sendFile(file, distDir, {
+      cacheControl: cache !== 'index',
+      // A hashed name changes with its content, so it can be kept forever.
+      maxAge: cache === 'hashed' ? '365d' : '1h',
+      immutable: cache === 'hashed',
+      lastModified: false,
+      dotfiles: 'ignore',
+    });
   };
 
   app.get('/*', { schema: { hide: true } }, async (request, reply) => {
@@ -264,20 +264,12 @@ export async function webUi(app: FastifyInstance, options: WebUiOptions) {
 
     // While a build runs, the bundle on disk is out of date: say so rather than serve it.
     // After a failed build an older bundle beats none.
-    const index = join(distDir, 'index.html');
-    if (state.kind === 'building' || !existsSync(index)) return sendPlaceholder(reply);
-    const ifNoneMatch = request.headers['if-none-match'];
-    if (relative !== '/') {
-      const file = join(distDir, ...relative.split('/'));
-      if (!file.startsWith(distDir + sep)) return reply.callNotFound();
-      const info = await stat(file).catch(() => null);
-      if (info?.isFile()) {
-        const hashed = relative.startsWith('/assets/');
-        return sendFile(reply, file, ifNoneMatch, hashed ? 'public, max-age=31536000, immutable' : 'public, max-age=3600');
-      }
-      // A missing file stays a 404; any other path is an app route.
-      if (relative.startsWith('/assets/') || extname(relative)) return reply.callNotFound();
+    if (state.kind === 'building' || !existsSync(join(distDir, 'index.html'))) return sendPlaceholder(reply);
+    // A file name (an extension, or anything under /assets/) is served or is a 404; any
+    // other path is an app route, answered with index.html.
+    if (relative.startsWith('/assets/') || extname(relative)) {
+      return sendFile(reply, relative.slice(1), relative.startsWith('/assets/') ? 'hashed' : 'plain');
     }
-    return sendFile(reply, index, ifNoneMatch, 'no-cache');
+    return sendFile(reply, 'index.html', 'index');
   });
 }
