@@ -145,17 +145,19 @@ describe.skipIf(skipReason !== null)('infra/k8s (kubectl kustomize)', () => {
     expect(objects.filter((o) => o.kind === 'Service').map((o) => o.metadata.name)).not.toContain('hookline-worker');
   });
 
-  it('the migration Job runs `npm run migrate` with the same settings', () => {
+  it('the migration Job runs `npm run migrate:prod` with the same settings', () => {
     const job = find('Job', 'hookline-migrate');
     const pod = job.spec.template.spec;
     expect(['Never', 'OnFailure']).toContain(pod.restartPolicy);
     const c = pod.containers[0];
     expect(c.image).toBe(deployment('relay').spec.template.spec.containers[0].image);
-    // The same script as package.json's "migrate", which must exist in the image's tree.
-    const migrate = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')).scripts.migrate as string;
+    // The same command as package.json's "migrate:prod": the built migrate CLI (the image
+    // has dist/ only; its source must exist here).
+    const migrate = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')).scripts['migrate:prod'] as string;
+    expect(migrate).toBe(c.command.join(' '));
     const script = c.command.at(-1) as string;
-    expect(migrate).toContain(script);
-    expect(existsSync(join(REPO_ROOT, script))).toBe(true);
+    expect(script).toMatch(/\/dist\/.*\.js$/);
+    expect(existsSync(join(REPO_ROOT, script.replace('/dist/', '/src/').replace(/\.js$/, '.ts')))).toBe(true);
     expect(pod.securityContext.runAsNonRoot).toBe(true);
     expect(c.securityContext.readOnlyRootFilesystem).toBe(true);
     expect(c.envFrom).toEqual(deployment('relay').spec.template.spec.containers[0].envFrom);

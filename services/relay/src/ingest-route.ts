@@ -1,3 +1,5 @@
+// The route schema's OpenAPI fields (tags, summary) are declared by @fastify/swagger's types.
+import type {} from '@fastify/swagger';
 import * as metrics from '@hookline/metrics';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { type BodyLimits, type IngestBody, readIngestBody } from './body-reader.ts';
