@@ -72,7 +72,7 @@ function readDockerfile(): Stage[] {
     else if (instruction === 'COPY' && !args.startsWith('--')) {
       const parts = args.split(/\s+/);
       stage.copies.push({ from: parts.slice(0, -1), to: parts.at(-1) as string });
-    } else if (instruction === 'RUN') stage.runs.push(args);
+    } else if (instruction === 'RUN') stage.runs.push(args.replace(/^(--mount=\S+\s+)+/, ''));
     else if (instruction === 'ENV') for (const [, k, v] of args.matchAll(/(\w+)=(\S+)/g)) stage.env[k as string] = v as string;
     else if (instruction === 'ENTRYPOINT') stage.entrypoint = JSON.parse(args);
     else if (instruction === 'CMD' && args.startsWith('[')) stage.cmd = JSON.parse(args);

@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
-import { parseDuration, parseDurationList, parseSize } from '@hookline/core';
+import { parseDuration, parseDurationList, parseSize, SecretBox } from '@hookline/core';
 
 /** Everything the processes read from the environment, parsed and validated once at start. */
 export interface Config {
@@ -14,6 +14,8 @@ export interface Config {
   redisUrl: string | undefined;
   publicUrl: string;
   secretKey: Buffer;
+  /** HOOKLINE_SECRET_KEY_PREVIOUS: during a key rotation, opens what the current key did not seal. */
+  previousSecretKey: Buffer | undefined;
   retryScheduleMs: number[];
   deliveryTimeoutMs: number;
   maxBodyBytes: number;
@@ -199,6 +201,7 @@ export function loadConfig(env: Env = process.env): Config {
     }
     secretKey = embeddedSecretKey(dataDir);
   }
+  const previousSecretKey = read(env, 'HOOKLINE_SECRET_KEY_PREVIOUS', undefined as Buffer | undefined, parseSecretKey);
   const retryScheduleMs = read(env, 'HOOKLINE_RETRY_SCHEDULE', parseDurationList('5s,5m,30m,2h,5h,10h,10h'), parseDurationList);
   const deliveryTimeoutMs = read(env, 'HOOKLINE_DELIVERY_TIMEOUT', 15_000, parseDuration);
   if (deliveryTimeoutMs <= 0) throw new ConfigError('HOOKLINE_DELIVERY_TIMEOUT: must be greater than 0');
@@ -308,6 +311,7 @@ export function loadConfig(env: Env = process.env): Config {
     redisUrl,
     publicUrl,
     secretKey,
+    previousSecretKey,
     retryScheduleMs,
     deliveryTimeoutMs,
     maxBodyBytes,
@@ -346,4 +350,9 @@ export function loadConfig(env: Env = process.env): Config {
     logLevel,
     otlpEndpoint,
   };
+}
+
+/** The SecretBox every process uses: seals with HOOKLINE_SECRET_KEY, also opens with the previous key. */
+export function secretBoxFor(config: Pick<Config, 'secretKey' | 'previousSecretKey'>): SecretBox {
+  return new SecretBox(config.secretKey, config.previousSecretKey ? [config.previousSecretKey] : []);
 }

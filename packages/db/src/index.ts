@@ -23,5 +23,6 @@ export * from './repositories/sources.ts';
 export * from './repositories/stream.ts';
 export * from './repositories/tenants.ts';
 export * from './repositories/usage.ts';
+export * from './reseal-secrets.ts';
 export * from './seal-ingest-keys.ts';
 export * from './tables.ts';

@@ -1,6 +1,5 @@
 // `npm run migrate`: migrates the configured database and exits (non-zero on failure).
-import { loadConfig } from '@hookline/config';
-import { SecretBox } from '@hookline/core';
+import { loadConfig, secretBoxFor } from '@hookline/config';
 import { openDatabase } from './database.ts';
 import { sealPlaintextIngestKeys } from './seal-ingest-keys.ts';
 
@@ -8,7 +7,7 @@ try {
   const config = loadConfig();
   const handle = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
   // The part of the migrations that needs HOOKLINE_SECRET_KEY, as the server runs at start.
-  await sealPlaintextIngestKeys(handle.db, new SecretBox(config.secretKey));
+  await sealPlaintextIngestKeys(handle.db, secretBoxFor(config));
   await handle.close();
   console.log('hookline: database is up to date');
 } catch (err) {

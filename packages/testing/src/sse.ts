@@ -20,12 +20,13 @@ export async function openStream(url: string, headers: Record<string, string> = 
   const comments: string[] = [];
   const arrival = arrivals(messages, 'stream', 'messages');
   const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
-  const done = (async () => {
+  /** How the stream ended: the server ended it ('end'), or it was cut or aborted ('error'). */
+  const done = (async (): Promise<'end' | 'error'> => {
     let buffer = '';
     try {
       for (;;) {
         const { value, done } = await reader.read();
-        if (done) return;
+        if (done) return 'end';
         buffer += value;
         let cut = buffer.indexOf('\n\n');
         while (cut >= 0) {
@@ -49,7 +50,7 @@ export async function openStream(url: string, headers: Record<string, string> = 
         }
       }
     } catch {
-      // aborted
+      return 'error'; // aborted, or the connection was cut
     }
   })();
   return {
@@ -60,6 +61,7 @@ export async function openStream(url: string, headers: Record<string, string> = 
     },
     /** Resolves once `count` messages have arrived (or rejects after `timeoutMs`). */
     waitFor: arrival.waitFor,
+    ended: done,
     async close() {
       controller.abort();
       await done;

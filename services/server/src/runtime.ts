@@ -8,8 +8,8 @@ import {
   registerOpenApi,
   webUi,
 } from '@hookline/api';
-import type { Config } from '@hookline/config';
-import { hashIngestKey, hideIngestKey, SecretBox } from '@hookline/core';
+import { type Config, secretBoxFor } from '@hookline/config';
+import { hashIngestKey, hideIngestKey } from '@hookline/core';
 import { type DatabaseHandle, openDatabase, readDeliveryBacklog, sealPlaintextIngestKeys } from '@hookline/db';
 import * as metrics from '@hookline/metrics';
 import { type DeliveryQueue, openNotifier, openQueue } from '@hookline/queue';
@@ -85,8 +85,9 @@ export async function buildApp(config: Config, roles: ReadonlySet<Role>): Promis
     logger: { level: config.logLevel, redact: { paths: REDACT, censor: '[redacted]' }, serializers: { req: logRequest } },
     // Providers give up after a few seconds; never hold a connection longer than that.
     requestTimeout: 30_000,
-    // Live streams never end by themselves; closing must not wait for them.
-    forceCloseConnections: true,
+    // Closing drops idle keep-alive connections but lets requests in flight finish (ingest
+    // answers what it committed); live streams are ended by the stream routes' preClose.
+    forceCloseConnections: 'idle',
     bodyLimit: 1024 * 1024,
     // HOOKLINE_TRUST_PROXY: request.ip (rate limits, the request log) is the client's behind a load balancer.
     trustProxy: config.trustProxy,
@@ -107,7 +108,7 @@ export async function buildApp(config: Config, roles: ReadonlySet<Role>): Promis
     prefix: config.redisPrefix,
     onError: (err) => log.warn({ err: err.message }, 'notifier connection error'),
   });
-  const secrets = new SecretBox(config.secretKey);
+  const secrets = secretBoxFor(config);
   // Finishes the ingest-key migration, which needs the key (a no-op once done).
   const sealed = await sealPlaintextIngestKeys(database.db, secrets);
   if (sealed > 0) log.info({ sealed }, 'sealed the ingest keys stored in plaintext by an older release');
@@ -119,6 +120,16 @@ export async function buildApp(config: Config, roles: ReadonlySet<Role>): Promis
 
   installErrorHandling(app);
   installSecurityHeaders(app, { https: config.publicUrl.startsWith('https:') });
+  // Closing waits for every open connection, and a keep-alive one that answers a request
+  // after close began would stay open until its keep-alive timeout: while draining, each
+  // answer closes its connection (clients reconnect to another instance).
+  let draining = false;
+  app.addHook('preClose', async () => {
+    draining = true;
+  });
+  app.addHook('onSend', async (_request, reply) => {
+    if (draining) reply.header('connection', 'close');
+  });
   if (roles.has('api')) await registerOpenApi(app, { publicUrl: config.publicUrl });
   // Only a worker is unready without its queue: ingest and the API keep answering without
   // Redis (the sweeper enqueues later), so a Redis blip must not take them out of rotation.
@@ -239,12 +250,15 @@ export async function buildApp(config: Config, roles: ReadonlySet<Role>): Promis
   let closing: Promise<void> | undefined;
   const close = () => {
     closing ??= (async () => {
+      // In this order: no new connections, requests in flight answered, streams ended; then
+      // no new attempts, those in flight recorded; then the connections they used.
       await app.close();
       metrics.unwatchBacklog(readBacklog);
       await sweeper?.stop();
       await pruner?.stop();
       await alerts?.stop();
       await replays?.stop();
+      await worker?.close();
       await queue.close();
       await notifier.close();
       limiterRedis?.disconnect();

@@ -10,6 +10,7 @@ import {
   type NewAttempt,
   type RecordedDelivery,
   recordAttempts,
+  releaseDeliveryLeases,
 } from '@hookline/db';
 import * as metrics from '@hookline/metrics';
 import { type DeliveryQueue, enqueueOrLeaveToSweeper } from '@hookline/queue';
@@ -52,6 +53,9 @@ export class DeliveryWorker {
   readonly #slots: Slots;
   readonly #recorder: GroupCommit<AttemptRecord, RecordedDelivery | null>;
   readonly #rules: DestinationRules;
+  /** Attempts started and deliveries handed over but not started yet, until settled. */
+  readonly #inFlight = new Set<Promise<void>>();
+  #closing = false;
 
   constructor(deps: DeliveryWorkerDeps) {
     this.#deps = deps;
@@ -81,10 +85,17 @@ export class DeliveryWorker {
    * Claims only as many deliveries as there are free attempt slots, so a claimed delivery
    * never waits on a slot while its lease runs out; slots freed together are claimed together.
    */
-  handle = async (deliveryIds: readonly string[]): Promise<void> => {
+  handle = (deliveryIds: readonly string[]): Promise<void> => this.#track(this.#handle(deliveryIds));
+
+  async #handle(deliveryIds: readonly string[]): Promise<void> {
     const attempts: Promise<void>[] = [];
     for (let next = 0; next < deliveryIds.length; ) {
       const granted = await this.#slots.acquireUpTo(deliveryIds.length - next);
+      // Shutting down: the rest stay unclaimed and due, for the sweeper after a restart.
+      if (this.#closing) {
+        this.#slots.release(granted);
+        break;
+      }
       const ids = deliveryIds.slice(next, next + granted);
       next += granted;
       let claimed: ClaimedDelivery[];
@@ -102,7 +113,7 @@ export class DeliveryWorker {
       for (const delivery of claimed) attempts.push(this.#attemptInSlot(delivery));
     }
     await Promise.all(attempts);
-  };
+  }
 
   /**
    * Deliveries that ingest in this process created already leased to it: no queue, no claim.
@@ -110,28 +121,62 @@ export class DeliveryWorker {
    * so it is never attempted twice at once.
    */
   take = (deliveries: ClaimedDelivery[], leasedUntil: Date): void => {
-    void (async () => {
-      for (let next = 0; next < deliveries.length; ) {
-        const granted = await this.#slots.acquireUpTo(deliveries.length - next);
-        const batch = deliveries.slice(next, next + granted);
-        next += granted;
-        if (this.#now() + this.#deps.deliveryTimeoutMs >= leasedUntil.getTime()) {
-          this.#slots.release(granted);
-          continue;
+    this.#track(
+      (async () => {
+        for (let next = 0; next < deliveries.length; ) {
+          const granted = await this.#slots.acquireUpTo(deliveries.length - next);
+          if (this.#closing) {
+            // Shutting down: the rest are given back at once rather than left leased to a
+            // process that is going away.
+            this.#slots.release(granted);
+            await releaseDeliveryLeases(
+              this.#deps.db,
+              deliveries.slice(next).map((d) => d.id),
+            );
+            return;
+          }
+          const batch = deliveries.slice(next, next + granted);
+          next += granted;
+          if (this.#now() + this.#deps.deliveryTimeoutMs >= leasedUntil.getTime()) {
+            this.#slots.release(granted);
+            continue;
+          }
+          for (const delivery of batch) void this.#attemptInSlot(delivery);
         }
-        for (const delivery of batch) void this.#attemptInSlot(delivery);
-      }
-    })();
+      })().catch((err) => {
+        // The leases lapse and the sweeper hands the deliveries out again.
+        this.#deps.log.error({ err }, 'giving back delivery leases failed');
+      }),
+    );
   };
+
+  /**
+   * Shutdown: no new attempts start; those in flight finish and are recorded (so none is
+   * made again after a restart); deliveries handed over but not started are given back.
+   * Before the database closes.
+   */
+  async close(): Promise<void> {
+    this.#closing = true;
+    while (this.#inFlight.size > 0) await Promise.allSettled(this.#inFlight);
+  }
+
+  #track(work: Promise<void>): Promise<void> {
+    this.#inFlight.add(work);
+    const forget = () => this.#inFlight.delete(work);
+    work.then(forget, forget);
+    return work;
+  }
 
   /** One attempt in a slot already taken; frees the slot after. */
   #attemptInSlot(delivery: ClaimedDelivery): Promise<void> {
-    return this.#attempt(delivery)
-      .catch((err) => {
-        // The lease lapses and the sweeper retries; nothing is recorded as attempted.
-        this.#deps.log.error({ err, deliveryId: delivery.id }, 'delivery attempt could not be recorded');
-      })
-      .finally(() => this.#slots.release(1));
+    return this.#track(
+      this.#attempt(delivery)
+        .catch((err) => {
+          // The lease lapses and the sweeper retries; nothing is recorded as attempted.
+          this.#deps.log.error({ err, deliveryId: delivery.id }, 'delivery attempt could not be recorded');
+        })
+        .finally(() => this.#slots.release(1)),
+    );
   }
 
   readonly #opened = new Map<string, string>();

@@ -97,6 +97,12 @@ export const streamRoutes: FastifyPluginAsyncTypebox<ApiDeps> = async (app, deps
   // A comment line every heartbeatMs keeps proxies from closing an idle stream; a re-read
   // every pollMs covers a lost wake-up or a transaction that committed late.
   const timings = deps.stream ?? { heartbeatMs: 15_000, pollMs: 2_000 };
+  // Open streams never end by themselves: on shutdown they are ended (clients reconnect
+  // elsewhere with Last-Event-ID), so the server's close waits only for real requests.
+  const open = new Set<() => void>();
+  app.addHook('preClose', async () => {
+    for (const end of open) end();
+  });
 
   app.get(
     '/v1/stream',
@@ -190,10 +196,16 @@ export const streamRoutes: FastifyPluginAsyncTypebox<ApiDeps> = async (app, deps
       const close = () => {
         if (!closed) metrics.streamClients.dec();
         closed = true;
+        open.delete(end);
         unsubscribe();
         clearInterval(poll);
         clearInterval(heartbeat);
       };
+      const end = () => {
+        close();
+        res.end();
+      };
+      open.add(end);
       request.raw.on('close', close);
       res.on('error', close);
       await pump();
