@@ -3,12 +3,12 @@ import { promisify } from 'node:util';
 import { loadConfig } from '@hookline/config';
 import { ROLES, startHookline } from '@hookline/server';
 import {
-  ApiClient,
+  type ApiClient,
   backendEnv,
   freePort,
   muxSignature,
-  type Receiver,
   REPO_ROOT,
+  type Receiver,
   randomSecretKey,
   sendWebhook,
   signUp,

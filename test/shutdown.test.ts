@@ -92,8 +92,6 @@ async function halfSentWebhook(ingestUrl: string) {
 }
 
 it('SIGTERM under load: drains, exits 0 in time, loses nothing, delivers nothing twice', async () => {
-  const T0 = Date.now();
-  const mark = (what: string) => console.log(`TIMING ${what} ${Date.now() - T0}`);
   const storage = await backendEnv();
   // Quick answers while the load builds up; slow ones (still within the delivery timeout)
   // when the signal comes, so attempts are in flight through the drain.
@@ -109,7 +107,6 @@ it('SIGTERM under load: drains, exits 0 in time, loses nothing, delivers nothing
   const { api, apiKey } = await signUp(hookline.url);
   const source = await createMuxSource(api);
   await api.ok('POST', '/v1/destinations', { source_id: source.id, url: receiver.url });
-  mark('const stream = await openStrea');
   const stream = await openStream(`${hookline.url}/v1/stream`, { authorization: `Bearer ${apiKey}` });
   cleanups.push(() => stream.close());
 
@@ -130,12 +127,10 @@ it('SIGTERM under load: drains, exits 0 in time, loses nothing, delivers nothing
     }
   });
 
-  mark('await eventually(async () => a');
   await eventually(async () => accepted.length >= 60 && receiver.received.length >= 20, 30_000);
   delayMs = 1_500;
   const before = receiver.received.length;
   await receiver.waitFor(before + 1, 20_000); // a slow attempt is in flight
-  mark('const inFlight = await');
   const inFlight = await halfSentWebhook(source.ingest_url);
 
   const signalledAt = Date.now();
@@ -153,7 +148,6 @@ it('SIGTERM under load: drains, exits 0 in time, loses nothing, delivers nothing
   // The live stream is ended by the server, not cut.
   expect(await stream.ended).toBe('end');
 
-  mark('expect(await exited).toBe(0);');
   expect(await exited).toBe(0);
   const tookMs = Date.now() - signalledAt;
   expect(tookMs).toBeLessThan(SHUTDOWN_TIMEOUT_MS);
@@ -166,23 +160,30 @@ it('SIGTERM under load: drains, exits 0 in time, loses nothing, delivers nothing
 
   // After a restart everything accepted is delivered; the receiver answers quickly again.
   delayMs = 0;
-  mark('hookline = await startHookline');
   hookline = await startHooklineProcess({ env, port: hookline.port });
   await eventually(async () => (await api.ok('GET', '/v1/events?status=pending')).data.length === 0, 30_000, 200);
-  mark('const arrivals = new Map');
   const arrivals = new Map<string, number>();
   for (const r of receiver.received) {
     const id = r.headers['webhook-id'] as string;
     arrivals.set(id, (arrivals.get(id) ?? 0) + 1);
   }
-  expect(accepted.filter((id) => !arrivals.has(id)), 'accepted but never delivered').toEqual([]);
-  expect([...arrivals].filter(([, n]) => n > 1), 'delivered more than once').toEqual([]);
+  expect(
+    accepted.filter((id) => !arrivals.has(id)),
+    'accepted but never delivered',
+  ).toEqual([]);
+  expect(
+    [...arrivals].filter(([, n]) => n > 1),
+    'delivered more than once',
+  ).toEqual([]);
   // Those delivered before the restart were recorded then: one attempt each, answered 200.
   const early = receiver.received.slice(before, receivedBeforeRestart).map((r) => r.headers['webhook-id'] as string);
   for (const id of early) {
     const event = await api.ok('GET', `/v1/events/${id}`);
     expect(event.status, id).toBe('delivered');
-    expect(event.deliveries[0].attempts.map((a: { status_code: number }) => a.status_code), id).toEqual([200]);
+    expect(
+      event.deliveries[0].attempts.map((a: { status_code: number }) => a.status_code),
+      id,
+    ).toEqual([200]);
   }
   console.log(
     `shutdown under load (${storage.backend}): ${accepted.length} accepted, exit 0 after ${tookMs} ms, ` +

@@ -37,7 +37,8 @@ try {
 } catch (err) {
   fail(`${(err as Error).message}\n${USAGE}`);
 }
-if (command !== 'create-tenant' && command !== 'create-invite' && command !== 'reseal') fail(`unknown command "${command ?? ''}"\n${USAGE}`);
+if (command !== 'create-tenant' && command !== 'create-invite' && command !== 'reseal')
+  fail(`unknown command "${command ?? ''}"\n${USAGE}`);
 if (command === 'create-tenant' && (!options.email || !options.name)) fail(`create-tenant needs --email and --name\n${USAGE}`);
 
 let config: ReturnType<typeof loadConfig>;
