@@ -160,7 +160,8 @@ it.skipIf(skipReason !== null)(
     });
     const exited = new Promise<number | null>((res) => server!.once('exit', (code) => res(code)));
     await new Promise<void>((res, rej) => {
-      const timer = setTimeout(() => rej(new Error(`the image's command did not start in 60 s:\n${output}`)), 60_000);
+      // Embedded storage starts PGlite (WebAssembly) and migrates first: over a minute on a busy machine.
+      const timer = setTimeout(() => rej(new Error(`the image's command did not start in 120 s:\n${output}`)), 120_000);
       const onData = (chunk: Buffer) => {
         output += chunk.toString();
         if (output.includes('listening on')) {
