@@ -8,7 +8,8 @@ import {
   type ReplayJob,
   type ReplaySelection,
 } from '@hookline/db';
-import { type Static, Type } from '@sinclair/typebox';
+// Hint, Kind, OptionalKind, ReadonlyKind: named so the declaration build (npm run build) can write these schemas' types.
+import { type Hint, type Kind, type OptionalKind, type ReadonlyKind, type Static, Type } from '@sinclair/typebox';
 import type { FastifyRequest } from 'fastify';
 import { badRequest, notFound } from './errors.ts';
 import { Nullable, Timestamp } from './schemas.ts';
