@@ -188,7 +188,7 @@ describe.skipIf(process.env.HOOKLINE_TEST_BACKEND !== 'embedded')('web UI in a b
     await eventually(async () => (await page.locator('.log-row').count()) === 1);
     await page.getByLabel('Status', { exact: true }).selectOption('');
     await row.waitFor();
-    await page.getByLabel('Search by event id or provider event id').fill(eventId);
+    await page.getByRole('searchbox', { name: /Search events/ }).fill(eventId);
     await page.keyboard.press('Enter');
     await eventually(async () => (await page.locator('.log-row').count()) === 1 && (await row.count()) === 1);
     await page.getByRole('button', { name: 'Clear filters' }).click();
@@ -322,6 +322,92 @@ describe.skipIf(process.env.HOOKLINE_TEST_BACKEND !== 'embedded')('web UI in a b
     await eventually(async () => arrived(ids.b as string) === 1 && arrived(ids.a as string) === 2);
     expect(arrived(ids.c as string)).toBe(0);
     expect((await call('GET', `/v1/destinations/${destination.id}`)).filter).toEqual({ 'data.passthrough': { $in: ['a', 'b'] } });
+  });
+
+  it('shows on the overview exactly the traffic sent, live, and the source page counts it as it arrives', async () => {
+    // A tenant of its own, so the numbers are this test's traffic only.
+    const email = `charts${Date.now()}@example.test`;
+    const signup = await context.request.post(`${hookline.url}/v1/signup`, {
+      data: { email, password: 'correct horse battery', name: 'Charts' },
+    });
+    expect(signup.status()).toBe(201);
+    expect(
+      (await context.request.post(`${hookline.url}/v1/sessions`, { data: { email, password: 'correct horse battery' } })).status(),
+    ).toBe(201);
+    const call = async (path: string, data: unknown) => {
+      const res = await context.request.post(`${hookline.url}${path}`, { data, headers: { 'x-hookline-csrf': '1' } });
+      expect(res.status(), path).toBeLessThan(300);
+      return res.json();
+    };
+    // Only this test's destination calls the failing receiver.
+    const failedBefore = failing.received.length;
+    const source = await call('/v1/sources', { name: 'Mux charts', provider: 'mux', verification: { secret: MUX_SECRET } });
+    await call('/v1/destinations', { source_id: source.id, url: receiver.url });
+    const failingDestination = await call('/v1/destinations', { source_id: source.id, url: failing.url });
+    const send = (body: string, secret = MUX_SECRET) =>
+      sendWebhook(source.ingest_url, body, { 'mux-signature': muxSignature(body, secret) });
+
+    // The source page counts events as they arrive, with no reload.
+    await page.goto(`${hookline.url}/#/sources/${source.id}`);
+    await page.getByText('0 events · last never').waitFor();
+    expect((await send(freshMuxEvent())).status).toBe(200);
+    await page.getByText(/^1 events · last /).waitFor();
+
+    // The overview is open while the rest arrives: 3 accepted in all, 2 rejected; each event
+    // goes to a receiver that answers 200 and to one that answers 503.
+    await page.goto(`${hookline.url}/#/overview?range=1h`);
+    const tile = (label: string) => page.locator(`[data-tile="${label}"]`);
+    await tile('Accepted').waitFor();
+    expect((await send(freshMuxEvent())).status).toBe(200);
+    expect((await send(freshMuxEvent('video.asset.created'))).status).toBe(200);
+    expect((await send(freshMuxEvent(), 'forged')).status).toBe(401);
+    expect((await send(freshMuxEvent(), 'forged')).status).toBe(401);
+    // Each event's delivery to the 503 receiver fails, is retried 5 s later (the default
+    // schedule) and fails again; the next retry is minutes away, so six failed attempts stay six.
+    await eventually(async () => failing.received.length - failedBefore === 6, 30_000);
+
+    const shown = async () => ({
+      accepted: await tile('Accepted').textContent(),
+      rejected: await tile('Rejected').textContent(),
+      events: await tile('Events').textContent(),
+      delivered: await tile('Delivered').textContent(),
+      failed: await tile('Failed attempts').textContent(),
+    });
+    const expected = { accepted: '3', rejected: '2', events: '3', delivered: '3', failed: '6' };
+    await eventually(async () => JSON.stringify(await shown()) === JSON.stringify(expected), 20_000);
+    expect(await shown()).toEqual(expected);
+
+    // The charts say the same to a screen reader (aria label) and in their data tables.
+    const requests = page.locator('figure[data-chart="Requests by outcome"]');
+    await expect(requests.locator('[role="img"]').getAttribute('aria-label')).resolves.toBe(
+      'Requests by outcome. Totals over the range: Accepted: 3, Duplicate: 0, Rejected: 2, Rate limited: 0.',
+    );
+    const column = async (figure: typeof requests, series: string) =>
+      (await figure.locator(`td[data-series="${series}"]`).allTextContents())
+        .map((t) => (t === '–' ? 0 : Number(t)))
+        .reduce((a, b) => a + b, 0);
+    expect(await column(requests, 'Accepted')).toBe(3);
+    expect(await column(requests, 'Rejected')).toBe(2);
+    const bySource = page.locator('figure[data-chart="Events by source"]');
+    expect(await column(bySource, 'Mux charts')).toBe(3);
+    await expect(bySource.locator('[role="img"]').getAttribute('aria-label')).resolves.toContain('Mux charts: 3');
+    // Every attempt to the 503 destination failed: its failure rate peaks at 100 %.
+    const failures = page.locator('figure[data-chart="Failed attempts by destination, percent"]');
+    const failingName = failingDestination.url.replace(/^https?:\/\//, '');
+    await expect(failures.locator('[role="img"]').getAttribute('aria-label')).resolves.toContain(`${failingName}: 100 %`);
+    // Hovering shows the exact values in the legend.
+    const canvas = requests.locator('.u-over');
+    const box = await canvas.boundingBox();
+    if (!box) throw new Error('no chart');
+    await page.mouse.move(box.x + box.width - 2, box.y + box.height / 2);
+    await eventually(async () => (await requests.locator('.u-legend .u-value').allTextContents()).some((v) => /\d/.test(v)));
+
+    // Readable on a phone: nothing wider than the screen.
+    await page.setViewportSize(PHONE);
+    await eventually(async () => (await page.evaluate(() => document.documentElement.scrollWidth)) <= PHONE.width);
+    await shot('phone-overview');
+    await page.setViewportSize(LAPTOP);
+    await shot('overview');
   });
 
   /** More traffic and every main page, laptop and phone size, for the README. */

@@ -97,10 +97,14 @@ describe('the tenant API', () => {
       expect((await bob.api.call('POST', '/v1/destinations', { source_id: source.id, url: receiver.url })).status).toBe(404);
       expect((await bob.api.call('POST', '/v1/events/replay', { source_id: source.id })).status).toBe(404);
       expect((await bob.api.call('GET', `/v1/stream?source_id=${source.id}`)).status).toBe(404);
+      expect((await bob.api.call('GET', `/v1/stats?source_id=${source.id}`)).status).toBe(404);
+      expect((await bob.api.call('GET', `/v1/stats?destination_id=${destination.id}`)).status).toBe(404);
+      expect(await bob.api.ok('GET', `/v1/events/count?q=${accepted.id}`)).toEqual({ count: 0, capped: false });
       for (const path of [
         '/v1/sources',
         '/v1/destinations',
         `/v1/events?source_id=${source.id}`,
+        `/v1/events?q=${accepted.id}`,
         `/v1/requests?source_id=${source.id}`,
         '/v1/api-keys',
         '/v1/alert-channels',

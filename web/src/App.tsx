@@ -12,6 +12,7 @@ import { DeadLettersPage } from './pages/DeadLetters.tsx';
 import { DestinationNewPage, DestinationsPage } from './pages/Destinations.tsx';
 import { EventDetailPage } from './pages/EventDetail.tsx';
 import { LiveLogPage } from './pages/LiveLog.tsx';
+import { OverviewPage } from './pages/Overview.tsx';
 import { SourceDetailPage } from './pages/SourceDetail.tsx';
 import { SourceNewPage } from './pages/SourceNew.tsx';
 import { SourcesPage } from './pages/Sources.tsx';
@@ -20,6 +21,7 @@ import { navigate, type Route, useRoute } from './router.ts';
 type Auth = 'checking' | 'in' | 'out' | { error: unknown };
 
 const NAV = [
+  { path: 'overview', label: 'Overview', icon: 'chart' },
   { path: 'sources', label: 'Sources', icon: 'sources' },
   { path: 'logs', label: 'Live log', icon: 'live' },
   { path: 'destinations', label: 'Destinations', icon: 'destinations' },
@@ -143,6 +145,8 @@ function Page({ route }: { route: Route }) {
       return <AlertsPage />;
     case 'dead-letters':
       return <DeadLettersPage />;
+    case 'overview':
+      return <OverviewPage range={q.get('range')} />;
     case 'api-keys':
       return <ApiKeysPage />;
     case 'account':

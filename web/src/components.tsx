@@ -24,6 +24,7 @@ export function StatusBadge({ badge }: { badge: BadgeInfo | null }) {
 }
 
 type IconName =
+  | 'chart'
   | 'sources'
   | 'live'
   | 'destinations'
@@ -100,6 +101,7 @@ const ICONS: Record<IconName, JSX.Element> = {
   edit: <path d="M4 20h4L19 9l-4-4L4 16zM13 7l4 4" />,
   arrow: <path d="M9 6l6 6-6 6" />,
   bell: <path d="M6 16V11a6 6 0 0 1 12 0v5l2 2H4zM10 21h4" />,
+  chart: <path d="M4 20V4M4 20h16M8 16l4-5 3 3 5-7" />,
 };
 
 export function Icon({ name, size = 16 }: { name: IconName; size?: number }) {

@@ -1,3 +1,4 @@
+import { type EventQueryTerm, matchesEventQuery, parseEventQuery } from '@hookline/core/event-query';
 import { matchesEventTypes } from '@hookline/core/event-types';
 import type {
   Delivery,
@@ -285,7 +286,14 @@ export function matchesFilter(row: Row, filter: RowFilter, destinations: readonl
   if (filter.type && row.event?.type !== filter.type) return false;
   if (filter.q) {
     const q = filter.q.trim();
-    if (row.event?.id !== q && row.event?.provider_event.id !== q && row.request?.id !== q) return false;
+    let terms: EventQueryTerm[];
+    try {
+      terms = parseEventQuery(q);
+    } catch {
+      return false;
+    }
+    const event = row.event as Record<string, unknown> | undefined;
+    if (row.request?.id !== q && !(event && matchesEventQuery(terms, event))) return false;
   }
   if (filter.status && rowStatus(row, destinations) !== filter.status) return false;
   return true;

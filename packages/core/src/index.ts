@@ -1,4 +1,5 @@
 export * from './duration.ts';
+export * from './event-query.ts';
 export * from './event-types.ts';
 export * from './group-commit.ts';
 export * from './hashing.ts';

@@ -20,6 +20,7 @@ export * from './repositories/routing.ts';
 export * from './repositories/rule-replay.ts';
 export * from './repositories/sessions.ts';
 export * from './repositories/sources.ts';
+export * from './repositories/stats.ts';
 export * from './repositories/stream.ts';
 export * from './repositories/tenants.ts';
 export * from './repositories/usage.ts';

@@ -13,6 +13,7 @@ import * as deliveryControls from './migrations/2026_12_01_0007_delivery_control
 import * as alerts from './migrations/2026_12_01_0008_alerts.ts';
 import * as replayJobs from './migrations/2026_12_01_0009_replay_jobs.ts';
 import * as routingRules from './migrations/2026_12_01_0010_routing_rules.ts';
+import * as stats from './migrations/2026_12_01_0011_stats.ts';
 
 /** Migrations are listed here, in order, so bundling and tsx both find them without fs globbing. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -30,6 +31,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '2026_12_01_0008_alerts': alerts,
   '2026_12_01_0010_routing_rules': routingRules,
   '2026_12_01_0009_replay_jobs': replayJobs,
+  '2026_12_01_0011_stats': stats,
 };
 
 class StaticProvider implements MigrationProvider {

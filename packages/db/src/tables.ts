@@ -325,11 +325,38 @@ export interface ReplaySelection {
   event_ids?: string[] | undefined;
 }
 
+/** Rollups for GET /v1/stats per minute and hour (migration 2026_12_01_0011, repositories/stats.ts): summed over shards on read. */
+export interface StatsRequestTable {
+  tenant_id: string;
+  source_id: string;
+  grain: 'minute' | 'hour';
+  /** The start of the minute or hour. */
+  at: Timestamp;
+  outcome: RequestOutcome;
+  /** '' when the outcome has none. */
+  reason: string;
+  shard: number;
+  count: number;
+}
+
+export interface StatsEventTable {
+  tenant_id: string;
+  source_id: string;
+  grain: 'minute' | 'hour';
+  at: Timestamp;
+  type: string;
+  shard: number;
+  count: number;
+  last_at: Timestamp;
+}
+
 export interface Database {
   alert_channels: AlertChannelTable;
   alerts: AlertTable;
   alert_notifications: AlertNotificationTable;
   replay_jobs: ReplayJobTable;
+  stats_requests: StatsRequestTable;
+  stats_events: StatsEventTable;
   rate_limited_counts: RateLimitedCountTable;
   tenant_usage: TenantUsageTable;
   sessions: SessionTable;

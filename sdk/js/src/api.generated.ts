@@ -1406,7 +1406,7 @@ export interface paths {
                     status?: "delivered" | "pending" | "failed" | "no_destinations";
                     since?: string;
                     until?: string;
-                    /** @description An event id or a provider event id */
+                    /** @description Search terms, all of which must match: `path:value` on the normalized envelope (`data.passthrough:abc`, `object.id:xyz`, `type:video.asset.ready`; quote values with spaces) or an event id / provider event id */
                     q?: string;
                 };
                 header?: never;
@@ -1467,6 +1467,69 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/events/count": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** How many events the filters and search match: the preview before a bulk replay */
+        get: {
+            parameters: {
+                query?: {
+                    source_id?: string;
+                    type?: string;
+                    status?: "delivered" | "pending" | "failed" | "no_destinations";
+                    since?: string;
+                    until?: string;
+                    /** @description Search terms, all of which must match: `path:value` on the normalized envelope (`data.passthrough:abc`, `object.id:xyz`, `type:video.asset.ready`; quote values with spaces) or an event id / provider event id */
+                    q?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Matching events, counted up to 10000 */
+                            count: number;
+                            /** @description True when there are at least that many */
+                            capped: boolean;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/events/replay": {
         parameters: {
             query?: never;
@@ -1494,6 +1557,8 @@ export interface paths {
                         since?: string;
                         /** Format: date-time */
                         until?: string;
+                        /** @description Search terms, all of which must match: `path:value` on the normalized envelope (`data.passthrough:abc`, `object.id:xyz`, `type:video.asset.ready`; quote values with spaces) or an event id / provider event id */
+                        q?: string;
                     };
                 };
             };
@@ -2722,6 +2787,120 @@ export interface paths {
                                 newest: string;
                             }[];
                             total: number;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/stats": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Time series of requests, events, deliveries and attempt latency, per source or destination
+         * @description Served from per-minute rollups kept as data arrives. Buckets are UTC and aligned; `since` is rounded down and `until` up to a bucket. With `destination_id`, requests and events are those of the destination's source, deliveries and latency the destination's own.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    source_id?: string;
+                    destination_id?: string;
+                    since?: string;
+                    until?: string;
+                    bucket?: "minute" | "hour" | "day";
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            bucket: "minute" | "hour" | "day";
+                            /** Format: date-time */
+                            since: string;
+                            /** Format: date-time */
+                            until: string;
+                            series: {
+                                /** Format: date-time */
+                                at: string;
+                                requests: {
+                                    accepted: number;
+                                    duplicate: number;
+                                    rejected: number;
+                                    rate_limited: number;
+                                    /** @description Rejected requests by reason (verification_failed, too_large…) */
+                                    rejected_by_reason: {
+                                        [key: string]: number;
+                                    };
+                                };
+                                events: number;
+                                events_by_type: {
+                                    [key: string]: number;
+                                };
+                                /** @description Delivery attempts in the bucket by where they left their delivery: succeeded, failed for good, or to be retried */
+                                deliveries: {
+                                    succeeded: number;
+                                    failed: number;
+                                    retrying: number;
+                                };
+                                /** @description Attempt duration percentiles from a histogram (exact to within its bucket); null without attempts */
+                                latency_ms: {
+                                    p50: number | null;
+                                    p95: number | null;
+                                    p99: number | null;
+                                };
+                            }[];
+                            /** @description Deliveries waiting now (not a series) */
+                            backlog: {
+                                pending: number;
+                                oldest_pending_age_seconds: number | null;
+                            };
                         };
                     };
                 };

@@ -16,6 +16,7 @@ import { ruleRoutes } from './routes/rules.ts';
 import { sessionRoutes } from './routes/sessions.ts';
 import { signupRoutes } from './routes/signup.ts';
 import { sourceRoutes } from './routes/sources.ts';
+import { statsRoutes } from './routes/stats.ts';
 import { streamRoutes } from './routes/stream.ts';
 
 /** The tenant API under /v1. Signup (unless closed) and login are open; everything else needs an API key. */
@@ -42,6 +43,7 @@ export async function apiRoutes(app: FastifyInstance, deps: ApiDeps) {
     await authed.register(ruleRoutes, deps);
     await authed.register(replayRoutes, deps);
     await authed.register(deadLetterRoutes, deps);
+    await authed.register(statsRoutes, deps);
     await authed.register(streamRoutes, deps);
     await authed.register(alertRoutes, deps);
   });

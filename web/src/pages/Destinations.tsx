@@ -2,9 +2,10 @@ import { useState } from 'preact/hooks';
 import { ApiError, api, type Destination, errorText, type Source } from '../api.ts';
 import { Badge, Code, Copyable, Empty, ErrorBox, Field, Icon, Loading, Notice, PageHeader, toast, useConfirm } from '../components.tsx';
 import { destinations, sources, useResource } from '../data.ts';
-import { dateTime } from '../format.ts';
+import { dateTime, plural } from '../format.ts';
 import { KNOWN_GLOBS, provider as providerInfo } from '../providers.ts';
 import { href, navigate } from '../router.ts';
+import { DeliveriesChart, ms, percent, RANGES, type Stats, sum, useStats } from '../stats.tsx';
 import { useSubmit } from '../submit.ts';
 import { RulesPanel } from './DestinationRules.tsx';
 import { NewSourceButton, ProviderChip } from './Sources.tsx';
@@ -142,7 +143,36 @@ const event = verify(rawBody, request.headers, process.env.HOOKLINE_SIGNING_SECR
   );
 }
 
-function DestinationCard({ destination, source }: { destination: Destination; source: Source | undefined }) {
+/** Attempts of the last 24 hours by outcome, with the range's failure rate and worst p95. */
+function DestinationActivity({ stats }: { stats: Stats }) {
+  const s = stats.series;
+  const attempts = sum(s, (p) => p.deliveries.succeeded + p.deliveries.failed + p.deliveries.retrying);
+  const failed = sum(s, (p) => p.deliveries.failed + p.deliveries.retrying);
+  const p95s = s.map((p) => p.latency_ms.p95).filter((v): v is number => v !== null);
+  return (
+    <div class="dest-activity">
+      <p class="small muted">
+        Last 24 h: {plural(attempts, 'attempt')}
+        {attempts > 0 && (
+          <>
+            , {percent(Math.round((failed / attempts) * 1000) / 10)} failed, p95 up to {ms(Math.max(...p95s))}
+          </>
+        )}
+      </p>
+      <DeliveriesChart stats={stats} title="Delivery attempts, last 24 hours" bucketMs={RANGES['24h'].bucketMs} height={110} />
+    </div>
+  );
+}
+
+function DestinationCard({
+  destination,
+  source,
+  stats,
+}: {
+  destination: Destination;
+  source: Source | undefined;
+  stats: Stats | undefined;
+}) {
   const [confirmEl, confirm] = useConfirm();
   const [editing, setEditing] = useState(false);
   const [showRules, setShowRules] = useState(false);
@@ -193,6 +223,7 @@ function DestinationCard({ destination, source }: { destination: Destination; so
             )}
             {destination.transform && <span class="chip">transformed</span>}
           </div>
+          {stats && <DestinationActivity stats={stats} />}
           {destination.secret_rotation_expires_at && new Date(destination.secret_rotation_expires_at).getTime() > Date.now() && (
             <p class="small muted">
               <Badge tone="warn">rotating</Badge> Deliveries carry both signatures until {dateTime(destination.secret_rotation_expires_at)}.
@@ -343,6 +374,13 @@ function DestinationCard({ destination, source }: { destination: Destination; so
 export function DestinationsPage({ sourceFilter }: { sourceFilter: string }) {
   const allSources = useResource(sources);
   const all = useResource(destinations);
+  // Each card's small chart: the last 24 hours, one stats call per destination, kept live.
+  const listed = all.value ?? [];
+  const stats = useStats(
+    '24h',
+    listed.map((d) => ({ destination_id: d.id })),
+  );
+  const statsOf = new Map(listed.map((d, i) => [d.id, stats.data[i]]));
   if (!allSources.value || !all.value) {
     return (
       <>
@@ -403,7 +441,7 @@ export function DestinationsPage({ sourceFilter }: { sourceFilter: string }) {
                 <ProviderChip id={source.provider} />
               </h2>
               {list.map((d) => (
-                <DestinationCard key={d.id} destination={d} source={source} />
+                <DestinationCard key={d.id} destination={d} source={source} stats={statsOf.get(d.id)} />
               ))}
             </section>
           );

@@ -2,7 +2,7 @@ import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { api, type EventFilters, type EventStatus, errorText, type RequestItem, type Source } from '../api.ts';
 import { Badge, CopyButton, Empty, ErrorBox, Icon, Modal, StatusBadge, toast, useConfirm } from '../components.tsx';
 import { destinations, sources, useResource } from '../data.ts';
-import { bytes, clock, count, dateTime } from '../format.ts';
+import { bytes, clock, count, dateTime, plural } from '../format.ts';
 import {
   deliveryBadge,
   LogStore,
@@ -324,14 +324,35 @@ export function LiveLogPage({ params }: { params: LogParams }) {
       params.type ? `type ${params.type}` : 'every type',
       params.status ? `status ${params.status.replace('_', ' ')}` : 'any status',
       params.range ? RANGES.find((r) => r.value === params.range)?.label.toLowerCase() : 'any time',
+      ...(params.q ? [`search "${params.q}"`] : []),
     ];
+    const filters = {
+      source_id: params.source || undefined,
+      type: params.type || undefined,
+      status: params.status && isEventStatus(params.status) ? params.status : undefined,
+      q: params.q || undefined,
+      since,
+    };
+    // The preview: how many events the replay would take, before anything is sent.
+    let preview: { count: number; capped: boolean };
+    try {
+      preview = await api.get('/v1/events/count', { query: filters });
+    } catch (err) {
+      toast(errorText(err), 'bad');
+      return;
+    }
+    if (preview.count === 0) {
+      toast('No events match: nothing to replay.');
+      return;
+    }
     const ok = await confirm({
-      title: 'Replay matching events?',
+      title: `Replay ${preview.capped ? 'more than ' : ''}${plural(preview.count, 'event')}?`,
       body: (
         <>
-          <p>
-            Every event matching <strong>{parts.join(', ')}</strong> gets one more attempt at each of its destinations, with the same
-            webhook-id, so receivers that deduplicate stay safe.
+          <p class="replay-preview">
+            <strong>{count(preview.count)}</strong> {preview.count === 1 ? 'event matches' : 'events match'}{' '}
+            <strong>{parts.join(', ')}</strong>. Each gets one more attempt at each of its destinations, with the same webhook-id, so
+            receivers that deduplicate stay safe.
           </p>
         </>
       ),
@@ -339,14 +360,7 @@ export function LiveLogPage({ params }: { params: LogParams }) {
     });
     if (!ok) return;
     try {
-      const result = await api.post('/v1/events/replay', {
-        body: {
-          source_id: params.source || undefined,
-          type: params.type || undefined,
-          status: params.status && isEventStatus(params.status) ? params.status : undefined,
-          since,
-        },
-      });
+      const result = await api.post('/v1/events/replay', { body: filters });
       toast(
         result.count === 0
           ? 'No events match: nothing to replay.'
@@ -356,11 +370,8 @@ export function LiveLogPage({ params }: { params: LogParams }) {
       toast(errorText(err), 'bad');
     }
   };
-  const replayBlocked = params.q
-    ? 'Replay works on the source, type, status and time filters: clear the search first.'
-    : params.status && !isEventStatus(params.status)
-      ? 'Rejected, duplicate and probe requests have no deliveries to replay.'
-      : null;
+  const replayBlocked =
+    params.status && !isEventStatus(params.status) ? 'Rejected, duplicate and probe requests have no deliveries to replay.' : null;
 
   const renderRow = (row: Row) => {
     const source = row.sourceId ? sourceById.get(row.sourceId) : undefined;
@@ -499,8 +510,8 @@ export function LiveLogPage({ params }: { params: LogParams }) {
             ref={searchRef}
             class="search-input"
             type="search"
-            placeholder="Event id or provider event id  ( / )"
-            aria-label="Search by event id or provider event id"
+            placeholder="data.passthrough:abc, object.id:…, an event id  ( / )"
+            aria-label="Search events: field:value terms on the event (data.passthrough:abc, object.id:xyz, type:…) or an event id"
             value={search}
             spellcheck={false}
             onInput={(e) => {

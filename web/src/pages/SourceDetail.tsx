@@ -5,6 +5,8 @@ import { destinations, sources, useResource } from '../data.ts';
 import { count, dateTime, relative } from '../format.ts';
 import { provider as providerInfo } from '../providers.ts';
 import { href, navigate } from '../router.ts';
+import { RANGES, type RangeKey, RangePicker, RequestsChart, useStats } from '../stats.tsx';
+import { useStream } from '../stream.ts';
 import { useSubmit } from '../submit.ts';
 import { AwaitingSecretBadge, ProviderChip } from './Sources.tsx';
 
@@ -60,6 +62,11 @@ export function SourceDetailPage({ id, setup }: { id: string; setup: boolean }) 
   const [error, setError] = useState<unknown>(null);
   const now = useNow();
   const source = all.value?.find((s) => s.id === id);
+  const [range, setRange] = useState<RangeKey>('24h');
+  const stats = useStats(range, [{ source_id: id }]);
+  // The count and "last event" above come from the sources list: read it again as events arrive.
+  // Read once more when the stream connects: what arrived before that is not streamed.
+  useStream({ sourceId: id, kinds: ['event'], onOpen: () => void sources.load() }, () => void sources.load());
 
   if (!all.value) return all.error ? <ErrorBox error={all.error} onRetry={all.reload} /> : <Loading />;
   if (!source) {
@@ -179,6 +186,18 @@ export function SourceDetailPage({ id, setup }: { id: string; setup: boolean }) 
           </button>
         </div>
       )}
+
+      <section class="card">
+        <div class="card-head">
+          <h2 class="card-title">Activity</h2>
+          <RangePicker value={range} onChange={setRange} />
+        </div>
+        {stats.data[0] ? (
+          <RequestsChart stats={stats.data[0]} title={`Requests to ${source.name}`} bucketMs={RANGES[range].bucketMs} height={140} />
+        ) : (
+          <ErrorBox error={stats.error} onRetry={stats.reload} />
+        )}
+      </section>
 
       <section class="card">
         <h2 class="card-title">Ingest URL</h2>

@@ -4,6 +4,7 @@ import { sources, useResource } from '../data.ts';
 import { count, dateTime, relative } from '../format.ts';
 import { providerName } from '../providers.ts';
 import { href } from '../router.ts';
+import { useStream } from '../stream.ts';
 import { FIRST_KEY } from './Auth.tsx';
 
 export function ProviderChip({ id }: { id: string }) {
@@ -55,6 +56,8 @@ function FirstKey() {
 
 export function SourcesPage() {
   const { value, error, reload } = useResource(sources);
+  // Counts and "last event" change as events arrive: read the list again then.
+  useStream({ kinds: ['event'], onOpen: () => void sources.load() }, () => void sources.load());
   const now = useNow();
   const newButton = <NewSourceButton />;
   return (

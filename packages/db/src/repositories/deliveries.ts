@@ -1,6 +1,7 @@
 import { sql, type UpdateQueryBuilder, type UpdateResult } from 'kysely';
 import { type Db, PREPARED } from '../database.ts';
 import type { Database, DeliveryStatus, NewAttempt } from '../tables.ts';
+import { countAttemptsCte } from './stats.ts';
 
 /**
  * Takes these deliveries for one attempt each, where they are pending, due (within a
@@ -116,7 +117,8 @@ export async function recordAttempts(db: Db, records: readonly AttemptRecord[]):
     announced as (
       insert into stream_entries (tenant_id, source_id, kind, ref_id)
       select tenant_id, source_id, 'attempt', id from input order by id
-    )
+    ),
+    counted as (${countAttemptsCte('input')})
     update deliveries d set
       status = case when d.updated_at > i.claimed_version + interval '1 millisecond' then 'pending' else i.next_status end,
       attempt_count = i.number,

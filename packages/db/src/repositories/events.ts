@@ -1,7 +1,9 @@
+import { type EventQueryTerm, fieldTermJsonPath } from '@hookline/core';
 import { sql } from 'kysely';
 import type { Db } from '../database.ts';
 import type { NewEvent } from '../tables.ts';
 import { type Page, pageOf } from './pagination.ts';
+import { countEventsCte } from './stats.ts';
 
 /** An event's deliveries summed up in one word (failed beats pending beats delivered). */
 export type EventStatus = 'delivered' | 'pending' | 'failed' | 'no_destinations';
@@ -12,8 +14,8 @@ export interface EventFilter {
   status?: EventStatus | undefined;
   since?: Date | undefined;
   until?: Date | undefined;
-  /** Provider event id or Hookline event id, for search. */
-  search?: string | undefined;
+  /** Parsed `?q=` (parseEventQuery): every term must match. */
+  terms?: readonly EventQueryTerm[] | undefined;
 }
 
 function filtered(db: Db, tenantId: string, filter: EventFilter) {
@@ -22,9 +24,13 @@ function filtered(db: Db, tenantId: string, filter: EventFilter) {
   if (filter.type) q = q.where('events.type', '=', filter.type);
   if (filter.since) q = q.where('events.received_at', '>=', filter.since);
   if (filter.until) q = q.where('events.received_at', '<', filter.until);
-  if (filter.search) {
-    const term = filter.search;
-    q = q.where((eb) => eb.or([eb('events.id', '=', term), eb('events.provider_event_id', '=', term)]));
+  for (const term of filter.terms ?? []) {
+    if (term.kind === 'id') {
+      q = q.where((eb) => eb.or([eb('events.id', '=', term.value), eb('events.provider_event_id', '=', term.value)]));
+    } else {
+      // The same expression as the events_payload_search index (migration 2026_12_01_0011), so the index answers it.
+      q = q.where(sql<boolean>`hookline_payload_jsonb(events.payload) @@ ${fieldTermJsonPath(term)}::jsonpath`);
+    }
   }
   if (!filter.status) return q;
   const deliveriesIn = (statuses: string[] | null) =>
@@ -53,6 +59,14 @@ export async function listEvents(db: Db, tenantId: string, filter: EventFilter &
       .execute(),
     filter.limit,
   );
+}
+
+/** How many events the filter matches, counting up to `cap` (a bulk replay's preview). */
+export async function countEvents(db: Db, tenantId: string, filter: EventFilter, cap: number) {
+  const { rows } = await sql<{ n: number }>`select count(*)::int as n from (${filtered(db, tenantId, filter)
+    .select('events.id')
+    .limit(cap)}) m`.execute(db);
+  return Number(rows[0]?.n ?? 0);
 }
 
 /** Ids of every event the filter matches, up to `limit` (bulk replay). */
@@ -103,5 +117,9 @@ export async function insertTestEvent(db: Db, event: NewEvent, delivery: { id: s
       .insertInto('stream_entries')
       .values({ tenant_id: event.tenant_id, source_id: event.source_id, kind: 'event', ref_id: event.id })
       .execute();
+    await sql`with e as (
+        select ${event.tenant_id}::text as tenant_id, ${event.source_id}::text as source_id, ${event.id}::text as event_id,
+          ${event.type}::text as type, ${event.received_at}::timestamptz as received_at
+      ) ${countEventsCte('e')}`.execute(trx);
   });
 }

@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import { type Db, PREPARED } from '../database.ts';
 import type { NewEvent, NewRequest } from '../tables.ts';
+import { countEventsCte, countRequestsCte } from './stats.ts';
 
 /** One request as ingest stores it: always the request row, and the event if it carried one. */
 export interface IngestWrite {
@@ -154,7 +155,9 @@ export function ingestStatement(writes: readonly IngestWrite[], now: Date, readU
       from kept cross join lateral (values (1, 'request', kept.id), (2, 'event', kept.event_id)) as a(n, kind, ref_id)
       where kept.tenant_id is not null and a.ref_id is not null
       order by kept.ord, a.n
-    )
+    ),
+    counted_requests as (${countRequestsCte('kept')}),
+    counted_events as (${countEventsCte('kept')})
     select w.ord,
            w.ord not in (select ord from fresh) as stale,
            w.ord in (select ord from kept) as inserted,
@@ -178,7 +181,8 @@ async function storeDuplicates(db: Db, writes: readonly IngestWrite[], ords: num
     announced as (
       insert into stream_entries (tenant_id, source_id, kind, ref_id)
       select tenant_id, source_id, 'request', id from found where tenant_id is not null order by ord
-    )
+    ),
+    counted as (${countRequestsCte('found', "'duplicate'")})
     select ord, first_id from found`.execute(db);
   for (const row of rows) {
     const result = results[row.ord] as IngestWriteResult;

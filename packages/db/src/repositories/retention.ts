@@ -1,6 +1,7 @@
 import { type IdKind, idTimeBound } from '@hookline/core';
 import { sql } from 'kysely';
 import type { Db } from '../database.ts';
+import { pruneStats } from './stats.ts';
 
 /** Tables pruned by id: their ids are time-sorted, so the primary key finds old rows. */
 const BY_ID: [table: 'events' | 'requests' | 'attempts', kind: IdKind][] = [
@@ -42,6 +43,8 @@ export async function pruneOlderThan(db: Db, cutoff: Date, batch: number): Promi
       select id from alert_notifications
       where id < ${notificationBound} and (sent_at is not null or failed_at is not null) order by id limit ${batch})`.execute(db),
   );
+  // Stats rollups are kept as long as what they count: a chart never outlives its rows.
+  deleted += await pruneStats(db, cutoff, batch);
   deleted += count(
     await sql`delete from rate_limited_counts where ctid in (select ctid from rate_limited_counts where minute < ${cutoff} limit ${batch})`.execute(
       db,

@@ -1,4 +1,4 @@
-import type { Insertable, Updateable } from 'kysely';
+import { type Insertable, sql, type Updateable } from 'kysely';
 import type { Db } from '../database.ts';
 import type { SourceTable } from '../tables.ts';
 import { type Page, pageOf } from './pagination.ts';
@@ -44,18 +44,9 @@ export async function deleteSource(db: Db, tenantId: string, id: string): Promis
     const result = await trx.deleteFrom('sources').where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst();
     if (result.numDeletedRows === 0n) return false;
     await trx.deleteFrom('requests').where('source_id', '=', id).execute();
+    for (const table of ['stats_requests', 'stats_events', 'stats_deliveries'] as const) {
+      await sql`delete from ${sql.table(table)} where tenant_id = ${tenantId} and source_id = ${id}`.execute(trx);
+    }
     return true;
   });
-}
-
-/** Last event time and event count per source, for the sources list. */
-export function sourceActivity(db: Db, tenantId: string, sourceIds: string[]) {
-  if (sourceIds.length === 0) return Promise.resolve([]);
-  return db
-    .selectFrom('events')
-    .select(['source_id', (eb) => eb.fn.countAll<string>().as('event_count'), (eb) => eb.fn.max('received_at').as('last_event_at')])
-    .where('tenant_id', '=', tenantId)
-    .where('source_id', 'in', sourceIds)
-    .groupBy('source_id')
-    .execute();
 }

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { isId } from '@hookline/core';
+import { EventQueryError, isId, parseEventQuery } from '@hookline/core';
 import {
+  countEvents,
   type Db,
   type EventRow,
   type EventStatus,
@@ -8,6 +9,7 @@ import {
   getRequest,
   listAttemptsForDeliveries,
   listDeliveriesForEvents,
+  listEventIds,
   listEvents,
   redeliverEvents,
 } from '@hookline/db';
@@ -15,7 +17,7 @@ import { type DeliveryQueue, enqueueOrLeaveToSweeper } from '@hookline/queue';
 import { Type } from '@sinclair/typebox';
 import type { FastifyBaseLogger, FastifyReply } from 'fastify';
 import type { ApiDeps } from '../deps.ts';
-import { notFound } from '../errors.ts';
+import { ApiError, notFound } from '../errors.ts';
 import { eventJson, MAX_EVENT_DEPTH } from '../event-json.ts';
 import { parseInstant, startReplay } from '../replays.ts';
 import { ErrorBody, IdParams, ListQuery, Timestamp } from '../schemas.ts';
@@ -176,21 +178,42 @@ const FilterFields = {
   since: Type.Optional(Type.String({ format: 'date-time', maxLength: 40 })),
   until: Type.Optional(Type.String({ format: 'date-time', maxLength: 40 })),
 };
-const EventQuery = Type.Object({
-  ...ListQuery,
-  ...FilterFields,
-  q: Type.Optional(Type.String({ maxLength: 200, description: 'An event id or a provider event id' })),
-});
-const ReplayBody = Type.Object(FilterFields, { additionalProperties: false });
+const SearchField = {
+  q: Type.Optional(
+    Type.String({
+      maxLength: 500,
+      description:
+        'Search terms, all of which must match: `path:value` on the normalized envelope (`data.passthrough:abc`, `object.id:xyz`, `type:video.asset.ready`; quote values with spaces) or an event id / provider event id',
+    }),
+  ),
+};
+const EventQuery = Type.Object({ ...ListQuery, ...FilterFields, ...SearchField });
+const CountQuery = Type.Object({ ...FilterFields, ...SearchField });
+const ReplayBody = Type.Object({ ...FilterFields, ...SearchField }, { additionalProperties: false });
 
-type Filters = { source_id?: string; type?: string; status?: EventStatus; since?: string; until?: string };
+type Filters = { source_id?: string; type?: string; status?: EventStatus; since?: string; until?: string; q?: string };
 const toFilter = (q: Filters) => ({
   sourceId: q.source_id,
   type: q.type,
   status: q.status,
   since: parseInstant('since', q.since),
   until: parseInstant('until', q.until),
+  terms: parseSearch(q.q),
 });
+
+/** `?q=` as terms (CONTRACT §9); a malformed query is a 400 naming what is wrong. */
+function parseSearch(q: string | undefined) {
+  if (!q?.trim()) return undefined;
+  try {
+    return parseEventQuery(q);
+  } catch (err) {
+    if (err instanceof EventQueryError) throw new ApiError(400, 'invalid_query', err.message);
+    throw err;
+  }
+}
+
+/** A replay's preview counts up to this many events; a replay by search takes as many. */
+const COUNT_CAP = 10_000;
 
 export const eventRoutes: FastifyPluginAsyncTypebox<ApiDeps> = async (app, deps) => {
   app.get(
@@ -205,9 +228,31 @@ export const eventRoutes: FastifyPluginAsyncTypebox<ApiDeps> = async (app, deps)
     },
     async (request, reply) => {
       const q = request.query;
-      const page = await listEvents(deps.db, request.tenantId, { limit: q.limit ?? 20, cursor: q.cursor, search: q.q, ...toFilter(q) });
+      const page = await listEvents(deps.db, request.tenantId, { limit: q.limit ?? 20, cursor: q.cursor, ...toFilter(q) });
       const data = await withStatus(deps.db, page.data);
       return sendJson(reply, `{"data":[${data.join(',')}],"next_cursor":${JSON.stringify(page.next_cursor)}}`);
+    },
+  );
+
+  app.get(
+    '/v1/events/count',
+    {
+      schema: {
+        tags: ['events'],
+        summary: 'How many events the filters and search match: the preview before a bulk replay',
+        querystring: CountQuery,
+        response: {
+          200: Type.Object({
+            count: Type.Integer({ description: `Matching events, counted up to ${COUNT_CAP}` }),
+            capped: Type.Boolean({ description: 'True when there are at least that many' }),
+          }),
+          400: ErrorBody,
+        },
+      },
+    },
+    async (request) => {
+      const count = await countEvents(deps.db, request.tenantId, toFilter(request.query), COUNT_CAP);
+      return { count, capped: count >= COUNT_CAP };
     },
   );
 
@@ -230,12 +275,18 @@ export const eventRoutes: FastifyPluginAsyncTypebox<ApiDeps> = async (app, deps)
       },
     },
     async (request, reply) => {
-      const { source_id, type, status, since, until } = request.body;
+      const { source_id, type, status, since, until, q } = request.body;
+      // A search selects events by their payload: the job gets exactly the events it finds now.
+      const terms = parseSearch(q);
+      const found = terms
+        ? await listEventIds(deps.db, request.tenantId, { ...toFilter(request.body), status: undefined }, COUNT_CAP)
+        : undefined;
       const job = await startReplay(deps.db, request.tenantId, {
         source_id,
         types: type ? [type] : undefined,
         since,
         until,
+        ...(found && { event_ids: found }),
         // An event's status stands for its deliveries': replay those in that state.
         ...(status && (status === 'no_destinations' ? { event_ids: [] } : { status: DELIVERY_STATUSES[status] })),
       });
