@@ -52,6 +52,10 @@ export interface Config {
   transformTimeoutMs: number;
   /** Heap for one call of a destination's transform. */
   transformMemoryBytes: number;
+  /** Attempts one tenant may have in flight at once per worker process (fair share of workerConcurrency). */
+  tenantMaxInFlight: number;
+  /** The circuit breaker (issue 13): failures in a row that open it, how long it stays open, when it disables. */
+  breaker: { threshold: number; backoffMs: number; maxBackoffMs: number; disableAfterMs: number };
   /** How long SIGTERM waits for work in flight before exiting anyway. */
   shutdownTimeoutMs: number;
   /** Deliveries a replay job redelivers per chunk (one transaction each). */
@@ -260,6 +264,24 @@ export function loadConfig(env: Env = process.env): Config {
   if (transformMemoryBytes < 1024 * 1024 || transformMemoryBytes > 1024 ** 3) {
     throw new ConfigError('HOOKLINE_TRANSFORM_MEMORY: from 1mb to 1gb');
   }
+  const tenantMaxInFlight = read(env, 'HOOKLINE_TENANT_MAX_IN_FLIGHT', Math.ceil(workerConcurrency / 2), (raw) => {
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < 1) throw new Error(`"${raw}" is not a whole number of at least 1`);
+    return n;
+  });
+  const breaker = {
+    threshold: read(env, 'HOOKLINE_BREAKER_THRESHOLD', 10, (raw) => {
+      const n = Number(raw);
+      if (!Number.isInteger(n) || n < 1) throw new Error(`"${raw}" is not a whole number of at least 1`);
+      return n;
+    }),
+    backoffMs: read(env, 'HOOKLINE_BREAKER_BACKOFF', 30_000, parseDuration),
+    maxBackoffMs: read(env, 'HOOKLINE_BREAKER_MAX_BACKOFF', 30 * 60_000, parseDuration),
+    disableAfterMs: read(env, 'HOOKLINE_DISABLE_AFTER', 5 * 86_400_000, parseDuration),
+  };
+  if (breaker.maxBackoffMs < breaker.backoffMs) {
+    throw new ConfigError('HOOKLINE_BREAKER_MAX_BACKOFF: must be at least HOOKLINE_BREAKER_BACKOFF');
+  }
   const shutdownTimeoutMs = read(env, 'HOOKLINE_SHUTDOWN_TIMEOUT', 10_000, parseDuration);
   const replayChunk = read(env, 'HOOKLINE_REPLAY_CHUNK', 500, (raw) => {
     const n = Number(raw);
@@ -332,6 +354,8 @@ export function loadConfig(env: Env = process.env): Config {
     workerConcurrency,
     transformTimeoutMs,
     transformMemoryBytes,
+    tenantMaxInFlight,
+    breaker,
     shutdownTimeoutMs,
     replayChunk,
     replayChunkPauseMs,

@@ -18,6 +18,7 @@ export * from './repositories/requests.ts';
 export * from './repositories/retention.ts';
 export * from './repositories/routing.ts';
 export * from './repositories/rule-replay.ts';
+export * from './repositories/scheduler.ts';
 export * from './repositories/sessions.ts';
 export * from './repositories/sources.ts';
 export * from './repositories/stats.ts';

@@ -980,6 +980,7 @@ export interface paths {
                                 url: string;
                                 /** @description Exact types or globs like video.asset.*; null for every type */
                                 event_types: string[] | null;
+                                /** @description status is "paused" (kept for compatibility) */
                                 paused: boolean;
                                 /** @description A filter document over the normalized envelope and `headers` (JSON Schema: packages/rules/schema/filter.schema.json); null: every event of its types */
                                 filter: {
@@ -987,6 +988,16 @@ export interface paths {
                                 } | null;
                                 /** @description JavaScript source of function transform(event, context) returning the body, {body, headers}, or null to skip; null: none */
                                 transform: string | null;
+                                status: "active" | "paused" | "disabled";
+                                max_in_flight: number;
+                                rate_limit: {
+                                    count: number;
+                                    period: "second" | "minute" | "hour";
+                                } | null;
+                                disabled_at: string | null;
+                                failing_since: string | null;
+                                consecutive_failures: number;
+                                breaker_open_until: string | null;
                                 secret_rotation_expires_at: string | null;
                                 /** Format: date-time */
                                 created_at: string;
@@ -1020,6 +1031,12 @@ export interface paths {
                         } | null;
                         /** @description JavaScript source of function transform(event, context) returning the body, {body, headers}, or null to skip; null: none */
                         transform?: string | null;
+                        /** @description Attempts in flight at once to this destination (default 5; 1 = strictly serial) */
+                        max_in_flight?: number;
+                        rate_limit?: {
+                            count: number;
+                            period: "second" | "minute" | "hour";
+                        } | null;
                     };
                 };
             };
@@ -1036,6 +1053,7 @@ export interface paths {
                             url: string;
                             /** @description Exact types or globs like video.asset.*; null for every type */
                             event_types: string[] | null;
+                            /** @description status is "paused" (kept for compatibility) */
                             paused: boolean;
                             /** @description A filter document over the normalized envelope and `headers` (JSON Schema: packages/rules/schema/filter.schema.json); null: every event of its types */
                             filter: {
@@ -1043,6 +1061,16 @@ export interface paths {
                             } | null;
                             /** @description JavaScript source of function transform(event, context) returning the body, {body, headers}, or null to skip; null: none */
                             transform: string | null;
+                            status: "active" | "paused" | "disabled";
+                            max_in_flight: number;
+                            rate_limit: {
+                                count: number;
+                                period: "second" | "minute" | "hour";
+                            } | null;
+                            disabled_at: string | null;
+                            failing_since: string | null;
+                            consecutive_failures: number;
+                            breaker_open_until: string | null;
                             secret_rotation_expires_at: string | null;
                             /** Format: date-time */
                             created_at: string;
@@ -1120,6 +1148,7 @@ export interface paths {
                             url: string;
                             /** @description Exact types or globs like video.asset.*; null for every type */
                             event_types: string[] | null;
+                            /** @description status is "paused" (kept for compatibility) */
                             paused: boolean;
                             /** @description A filter document over the normalized envelope and `headers` (JSON Schema: packages/rules/schema/filter.schema.json); null: every event of its types */
                             filter: {
@@ -1127,6 +1156,16 @@ export interface paths {
                             } | null;
                             /** @description JavaScript source of function transform(event, context) returning the body, {body, headers}, or null to skip; null: none */
                             transform: string | null;
+                            status: "active" | "paused" | "disabled";
+                            max_in_flight: number;
+                            rate_limit: {
+                                count: number;
+                                period: "second" | "minute" | "hour";
+                            } | null;
+                            disabled_at: string | null;
+                            failing_since: string | null;
+                            consecutive_failures: number;
+                            breaker_open_until: string | null;
                             secret_rotation_expires_at: string | null;
                             /** Format: date-time */
                             created_at: string;
@@ -1190,7 +1229,7 @@ export interface paths {
         };
         options?: never;
         head?: never;
-        /** Change the URL, event types, filter or transform, pause or resume, or rotate the signing secret */
+        /** Change the URL, event types, filter, transform or delivery controls, pause, resume or re-enable, or rotate the signing secret */
         patch: {
             parameters: {
                 query?: never;
@@ -1211,8 +1250,16 @@ export interface paths {
                         } | null;
                         /** @description JavaScript source of function transform(event, context) returning the body, {body, headers}, or null to skip; null: none */
                         transform?: string | null;
-                        /** @description Pausing holds deliveries; resuming sends them */
+                        /** @description Pausing holds deliveries; resuming sends them (same as status) */
                         paused?: boolean;
+                        /** @description "active" resumes a paused destination or re-enables one the circuit breaker disabled; "disabled" is set only by the breaker */
+                        status?: "active" | "paused" | "disabled";
+                        /** @description Attempts in flight at once to this destination (default 5; 1 = strictly serial) */
+                        max_in_flight?: number;
+                        rate_limit?: {
+                            count: number;
+                            period: "second" | "minute" | "hour";
+                        } | null;
                         /** @description Issue a new signing secret; deliveries carry both signatures for 24 h */
                         rotate_secret?: boolean;
                     };
@@ -1231,6 +1278,7 @@ export interface paths {
                             url: string;
                             /** @description Exact types or globs like video.asset.*; null for every type */
                             event_types: string[] | null;
+                            /** @description status is "paused" (kept for compatibility) */
                             paused: boolean;
                             /** @description A filter document over the normalized envelope and `headers` (JSON Schema: packages/rules/schema/filter.schema.json); null: every event of its types */
                             filter: {
@@ -1238,6 +1286,16 @@ export interface paths {
                             } | null;
                             /** @description JavaScript source of function transform(event, context) returning the body, {body, headers}, or null to skip; null: none */
                             transform: string | null;
+                            status: "active" | "paused" | "disabled";
+                            max_in_flight: number;
+                            rate_limit: {
+                                count: number;
+                                period: "second" | "minute" | "hour";
+                            } | null;
+                            disabled_at: string | null;
+                            failing_since: string | null;
+                            consecutive_failures: number;
+                            breaker_open_until: string | null;
                             secret_rotation_expires_at: string | null;
                             /** Format: date-time */
                             created_at: string;
@@ -1307,6 +1365,76 @@ export interface paths {
                     content: {
                         "application/json": {
                             signing_secret: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/destinations/{id}/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List a destination's deliveries, newest first (status=held: those kept while it is paused or disabled) */
+        get: {
+            parameters: {
+                query?: {
+                    limit?: number;
+                    cursor?: string;
+                    status?: "pending" | "succeeded" | "failed" | "held" | "skipped";
+                };
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            data: {
+                                id: string;
+                                event_id: string;
+                                status: "pending" | "succeeded" | "failed" | "held" | "skipped";
+                                /** @description Why a held delivery waits: its destination is paused or disabled, or an earlier event of the same object is not delivered yet */
+                                held_reason: "destination_paused" | "destination_disabled" | "ordering" | null;
+                                attempt_count: number;
+                                next_attempt_at: string | null;
+                                last_attempt_at: string | null;
+                                /** Format: date-time */
+                                created_at: string;
+                            }[];
+                            next_cursor: string | null;
                         };
                     };
                 };
@@ -1739,6 +1867,8 @@ export interface paths {
                                 id: string;
                                 destination_id: string;
                                 status: "pending" | "succeeded" | "failed" | "held" | "skipped";
+                                /** @description Why a held delivery waits: its destination is paused or disabled, or an earlier event of the same object is not delivered yet */
+                                held_reason: "destination_paused" | "destination_disabled" | "ordering" | null;
                                 attempt_count: number;
                                 next_attempt_at: string | null;
                                 last_attempt_at: string | null;

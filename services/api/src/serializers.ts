@@ -1,4 +1,5 @@
 import type { Destination, Source } from '@hookline/db';
+import { controlsView } from './delivery-controls.ts';
 
 /** When the previous secret of a rotation stops being valid, or null outside a rotation. */
 function activeRotation(previous: string | null, expiresAt: Date | null): string | null {
@@ -27,9 +28,10 @@ export function destinationView(destination: Destination) {
     source_id: destination.source_id,
     url: destination.url,
     event_types: destination.event_types ?? null,
-    paused: destination.paused_at !== null,
+    paused: destination.status === 'paused',
     filter: destination.filter ?? null,
     transform: destination.transform ?? null,
+    ...controlsView(destination),
     secret_rotation_expires_at: activeRotation(destination.previous_secret_sealed, destination.previous_secret_expires_at),
     created_at: destination.created_at.toISOString(),
     updated_at: destination.updated_at.toISOString(),

@@ -1,13 +1,5 @@
 import { GroupCommit, ingestKeyHint, jsonDepth, matchesEventTypes, newId, type SecretBox } from '@hookline/core';
-import {
-  addRateLimitedCounts,
-  type ClaimedDelivery,
-  type Db,
-  type IngestWrite,
-  type IngestWriteResult,
-  type NewRequest,
-  storeIngestBatch,
-} from '@hookline/db';
+import { addRateLimitedCounts, type Db, type IngestWrite, type IngestWriteResult, type NewRequest, storeIngestBatch } from '@hookline/db';
 import * as metrics from '@hookline/metrics';
 import { getProvider, type HeaderMap, renderEnvelope, topLevelMembers } from '@hookline/providers';
 import { type DeliveryQueue, enqueueOrLeaveToSweeper } from '@hookline/queue';
@@ -50,12 +42,12 @@ export interface StoredNotice {
 }
 
 /** A delivery worker in this process: new deliveries go to it directly, already leased (no queue, no claim). */
+/** A delivery worker in this process: new deliveries go to it directly rather than through the queue. */
 export interface LocalDelivery {
-  leaseMs: number;
-  take(deliveries: ClaimedDelivery[], leasedUntil: Date): void;
+  offer(deliveryIds: readonly string[]): void;
 }
 
-type StoredResult = IngestWriteResult & { leasedUntil?: Date | undefined };
+type StoredResult = IngestWriteResult;
 
 /** A write whose source changed while it was routed is routed again, this many times at most. */
 const MAX_ROUTES = 3;
@@ -120,15 +112,13 @@ export class Ingestor {
     });
     this.#routing = new RoutingCache({ db: deps.db, secrets: deps.secrets, now: this.#now });
     const readUsage = this.#storageBudget.enabled;
-    const local = deps.localDelivery;
     this.#writer = new GroupCommit<IngestWrite, StoredResult>(
       async (writes) => {
-        const leasedUntil = local ? new Date(Date.now() + local.leaseMs) : undefined;
         const start = performance.now();
-        const results = await storeIngestBatch(deps.db, writes, { readUsage, leasedUntil });
+        const results = await storeIngestBatch(deps.db, writes, { readUsage });
         metrics.commitDuration.observe({ writer: 'ingest' }, metrics.secondsSince(start));
         metrics.commitBatchSize.observe({ writer: 'ingest' }, writes.length);
-        return results.map((r) => ({ ...r, leasedUntil }));
+        return results;
       },
       { maxBatch: deps.maxBatch, maxInFlight: deps.maxConcurrentCommits },
     );
@@ -336,47 +326,24 @@ export class Ingestor {
     const result = await store(write);
     if (result === 'stale') return again();
     if (!result?.eventId) return { kind: 'store_failed' };
-    if (result.deliveries.length > 0) this.#deliver(write, routing as CachedRouting, result);
+    if (result.deliveries.length > 0) this.#deliver(result);
     return result.duplicate
       ? { kind: 'duplicate', eventId: result.eventId, requestId }
       : { kind: 'accepted', eventId: result.eventId, requestId };
   }
 
-  /** New deliveries go to the worker in this process, already leased, or else to the queue. */
-  #deliver(write: IngestWrite, routing: CachedRouting, result: StoredResult): void {
+  /**
+   * New deliveries go to the worker in this process, or else to the queue. The worker claims
+   * them (within their destinations' budgets) in one statement per batch it is offered.
+   */
+  #deliver(result: StoredResult): void {
     const local = this.#deps.localDelivery;
-    if (!local || !result.leasedUntil) {
-      const jobs = result.deliveries.map((d) => ({ deliveryId: d.id, runAt: d.runAt }));
-      void enqueueOrLeaveToSweeper(this.#deps.queue, jobs, this.#deps.log);
+    if (local) {
+      local.offer(result.deliveries.map((d) => d.id));
       return;
     }
-    const event = write.event as NonNullable<IngestWrite['event']>;
-    const destinations = new Map(routing.destinations.map((d) => [d.id, d]));
-    const leased = (write.deliveries ?? []).map((d, i): ClaimedDelivery => {
-      const destination = destinations.get(d.destination_id) as CachedRouting['destinations'][number];
-      return {
-        id: d.id,
-        tenant_id: event.tenant_id,
-        event_id: event.id,
-        destination_id: d.destination_id,
-        attempt_count: 0,
-        // The version an attempt's record compares with: a retry asked for meanwhile wins.
-        updated_at: (result.deliveries[i] as { runAt: Date }).runAt,
-        payload: event.payload,
-        type: event.type,
-        provider: event.provider,
-        source_id: event.source_id,
-        url: destination.url,
-        secret_sealed: destination.secret_sealed,
-        previous_secret_sealed: destination.previous_secret_sealed,
-        previous_secret_expires_at: destination.previous_secret_expires_at,
-        paused_at: destination.paused_at,
-        filter: destination.filter,
-        transform: destination.transform,
-        filterChecked: true,
-      };
-    });
-    local.take(leased, result.leasedUntil);
+    const jobs = result.deliveries.map((d) => ({ deliveryId: d.id, runAt: d.runAt }));
+    void enqueueOrLeaveToSweeper(this.#deps.queue, jobs, this.#deps.log);
   }
 
   async #store(write: IngestWrite): Promise<StoredResult | null> {

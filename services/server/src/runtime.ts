@@ -164,12 +164,14 @@ export async function buildApp(config: Config, roles: ReadonlySet<Role>): Promis
       retryScheduleMs: config.retryScheduleMs,
       deliveryTimeoutMs: config.deliveryTimeoutMs,
       concurrency: config.workerConcurrency,
+      tenantMaxInFlight: config.tenantMaxInFlight,
+      breaker: config.breaker,
       onAttempt: (attempt) => notifier.publish(attempt.tenant_id),
     });
     // Batches in flight: enough that a batch waiting on a slow destination does not hold up
     // the rest; the worker's own slots cap attempts at workerConcurrency.
     queue.consume(worker.handle, 8);
-    sweeper = new Sweeper({ db, queue, log, intervalMs: config.sweepIntervalMs });
+    sweeper = new Sweeper({ db, queue, log, intervalMs: config.sweepIntervalMs, breaker: config.breaker });
     sweeper.start();
     pruner = new Pruner({ db, log, retentionMs: config.retentionMs, intervalMs: config.pruneIntervalMs });
     pruner.start();
@@ -214,7 +216,7 @@ export async function buildApp(config: Config, roles: ReadonlySet<Role>): Promis
         if (request.tenant_id) notifier.publish(request.tenant_id);
       },
       // With the worker in this process, new deliveries skip the queue and the claim.
-      localDelivery: worker && { leaseMs: worker.leaseMs, take: worker.take },
+      localDelivery: worker && { offer: worker.offer },
     });
     await app.register(ingestRoutes, {
       ingestor,
@@ -255,6 +257,7 @@ export async function buildApp(config: Config, roles: ReadonlySet<Role>): Promis
       await app.close();
       metrics.unwatchBacklog(readBacklog);
       await sweeper?.stop();
+      worker?.stop();
       await pruner?.stop();
       await alerts?.stop();
       await replays?.stop();

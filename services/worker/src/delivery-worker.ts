@@ -1,16 +1,17 @@
 import { GroupCommit, newId, type SecretBox, signStandardWebhook } from '@hookline/core';
 import {
   type AttemptRecord,
+  type BreakerPolicy,
   type ClaimedDelivery,
-  claimDeliveries,
+  type ClaimResult,
+  claimDue,
   type Db,
   type DeliveryStatus,
-  holdDelivery,
-  listNotYetDue,
+  type DestinationAfterAttempts,
+  holdPendingDeliveries,
   type NewAttempt,
   type RecordedDelivery,
   recordAttempts,
-  releaseDeliveryLeases,
 } from '@hookline/db';
 import * as metrics from '@hookline/metrics';
 import { type DeliveryQueue, enqueueOrLeaveToSweeper } from '@hookline/queue';
@@ -32,6 +33,12 @@ export interface DeliveryWorkerDeps {
   deliveryTimeoutMs: number;
   /** Attempts in flight at once in this process. */
   concurrency: number;
+  /**
+   * Attempts one tenant may have in flight at once in this process (default: half of
+   * `concurrency`), so one tenant's hanging endpoints always leave slots to the others.
+   */
+  tenantMaxInFlight?: number;
+  breaker: BreakerPolicy;
   /** Attempt records written at once, and such writes in flight (group commit). */
   recordBatch?: number;
   recordsInFlight?: number;
@@ -42,32 +49,51 @@ export interface DeliveryWorkerDeps {
 
 const USER_AGENT = 'Hookline-Webhooks/0.1';
 
+/** Most deliveries one claim takes for a destination named without a delivery (its default cap). */
+const PER_DESTINATION_HINT = 5;
+
 /**
- * Makes one attempt for each delivery it is handed: claim the batch (one statement), sign,
- * POST (at most `concurrency` at once in this process), record (attempts finishing together
- * share one statement), schedule the next.
+ * Makes attempts in fair turns: each claim (one statement) takes due deliveries of the
+ * destinations it is pointed at, within each destination's budget (in-flight cap, rate
+ * limit, breaker: see @hookline/db scheduler) and each tenant's share of this process's
+ * slots; it signs, POSTs, records (attempts finishing together share one statement) and
+ * schedules the next. Work a destination or tenant cannot take yet waits in the database;
+ * the worker remembers which destinations have some and claims for them as slots free up,
+ * attempts finish (their record says whether more is waiting) or a rate window or an open
+ * breaker ends.
  */
 export class DeliveryWorker {
   readonly #deps: DeliveryWorkerDeps;
   readonly #now: () => number;
   readonly #slots: Slots;
+  readonly #tenantMax: number;
   readonly #recorder: GroupCommit<AttemptRecord, RecordedDelivery | null>;
   readonly #rules: DestinationRules;
   /** Attempts started and deliveries handed over but not started yet, until settled. */
   readonly #inFlight = new Set<Promise<void>>();
   #closing = false;
+  /** Attempts in flight in this process, per tenant. */
+  readonly #tenantInFlight = new Map<string, number>();
+  /** Destinations with due work that this process's limits left waiting, with their tenant. */
+  readonly #wanted = new Map<string, string | null>();
+  readonly #wakeTimers = new Map<string, { at: number; timer: NodeJS.Timeout }>();
+  #pumping = false;
+  #pumpAgain = false;
 
   constructor(deps: DeliveryWorkerDeps) {
     this.#deps = deps;
     this.#rules = new DestinationRules(deps.transforms);
     this.#now = deps.now ?? Date.now;
     this.#slots = new Slots(deps.concurrency);
+    this.#tenantMax = Math.max(1, deps.tenantMaxInFlight ?? Math.ceil(deps.concurrency / 2));
     this.#recorder = new GroupCommit(
       async (records) => {
         const start = performance.now();
-        const moved = new Map((await recordAttempts(deps.db, records)).map((d) => [d.id, d]));
+        const { deliveries, destinations } = await recordAttempts(deps.db, records, deps.breaker);
         metrics.commitDuration.observe({ writer: 'attempts' }, metrics.secondsSince(start));
         metrics.commitBatchSize.observe({ writer: 'attempts' }, records.length);
+        this.#afterAttempts(destinations);
+        const moved = new Map(deliveries.map((d) => [d.id, d]));
         // A delivery deleted meanwhile (its source was) has nothing to move on.
         return records.map(({ attempt }) => moved.get(attempt.delivery_id) ?? null);
       },
@@ -81,75 +107,19 @@ export class DeliveryWorker {
     return timeout + Math.max(1_000, Math.min(30_000, timeout));
   }
 
-  /**
-   * Claims only as many deliveries as there are free attempt slots, so a claimed delivery
-   * never waits on a slot while its lease runs out; slots freed together are claimed together.
-   */
-  handle = (deliveryIds: readonly string[]): Promise<void> => this.#track(this.#handle(deliveryIds));
+  /** Deliveries a job (or ingest in this process) names: claims for their destinations; resolves when the attempts are done. */
+  handle = (deliveryIds: readonly string[]): Promise<void> => this.#track(this.#claim(deliveryIds, []).then((attempts) => attempts));
 
-  async #handle(deliveryIds: readonly string[]): Promise<void> {
-    const attempts: Promise<void>[] = [];
-    for (let next = 0; next < deliveryIds.length; ) {
-      const granted = await this.#slots.acquireUpTo(deliveryIds.length - next);
-      // Shutting down: the rest stay unclaimed and due, for the sweeper after a restart.
-      if (this.#closing) {
-        this.#slots.release(granted);
-        break;
-      }
-      const ids = deliveryIds.slice(next, next + granted);
-      next += granted;
-      let claimed: ClaimedDelivery[];
-      try {
-        claimed = await claimDeliveries(this.#deps.db, ids, this.leaseMs);
-      } catch (err) {
-        this.#slots.release(granted);
-        throw err;
-      }
-      this.#slots.release(granted - claimed.length);
-      if (claimed.length < ids.length) {
-        const taken = new Set(claimed.map((d) => d.id));
-        attempts.push(this.#rescheduleIfEarly(ids.filter((id) => !taken.has(id))));
-      }
-      for (const delivery of claimed) attempts.push(this.#attemptInSlot(delivery));
-    }
-    await Promise.all(attempts);
-  }
-
-  /**
-   * Deliveries that ingest in this process created already leased to it: no queue, no claim.
-   * One that waited for a slot until its lease would lapse mid-attempt is left to the sweeper,
-   * so it is never attempted twice at once.
-   */
-  take = (deliveries: ClaimedDelivery[], leasedUntil: Date): void => {
-    this.#track(
-      (async () => {
-        for (let next = 0; next < deliveries.length; ) {
-          const granted = await this.#slots.acquireUpTo(deliveries.length - next);
-          if (this.#closing) {
-            // Shutting down: the rest are given back at once rather than left leased to a
-            // process that is going away.
-            this.#slots.release(granted);
-            await releaseDeliveryLeases(
-              this.#deps.db,
-              deliveries.slice(next).map((d) => d.id),
-            );
-            return;
-          }
-          const batch = deliveries.slice(next, next + granted);
-          next += granted;
-          if (this.#now() + this.#deps.deliveryTimeoutMs >= leasedUntil.getTime()) {
-            this.#slots.release(granted);
-            continue;
-          }
-          for (const delivery of batch) void this.#attemptInSlot(delivery);
-        }
-      })().catch((err) => {
-        // The leases lapse and the sweeper hands the deliveries out again.
-        this.#deps.log.error({ err }, 'giving back delivery leases failed');
-      }),
-    );
+  /** New deliveries from ingest in this process: no queue round trip. */
+  offer = (deliveryIds: readonly string[]): void => {
+    this.handle(deliveryIds).catch((err) => this.#deps.log.error({ err }, 'claiming offered deliveries failed; the sweeper retries'));
   };
 
+  /**
+   * One claim for the destinations of these deliveries and of `destinations`, with as many
+   * slots as are free (at least one, waiting for it); unused slots go back at once. Resolves
+   * once the claim is made, with a promise of its attempts.
+   */
   /**
    * Shutdown: no new attempts start; those in flight finish and are recorded (so none is
    * made again after a restart); deliveries handed over but not started are given back.
@@ -167,7 +137,104 @@ export class DeliveryWorker {
     return work;
   }
 
-  /** One attempt in a slot already taken; frees the slot after. */
+  async #claim(ids: readonly string[], destinations: readonly string[]): Promise<Promise<void>> {
+    const want = Math.min(this.#deps.concurrency, ids.length + destinations.length * PER_DESTINATION_HINT);
+    if (want === 0) return Promise.resolve();
+    const granted = await this.#slots.acquireUpTo(want);
+    // Shutting down: what is waiting stays unclaimed and due, for the sweeper after a restart.
+    if (this.#closing) {
+      this.#slots.release(granted);
+      return Promise.resolve();
+    }
+    let result: ClaimResult;
+    try {
+      result = await claimDue(this.#deps.db, {
+        ids,
+        destinations,
+        limit: granted,
+        leaseMs: this.leaseMs,
+        tenantAllowance: Object.fromEntries([...this.#tenantInFlight].map(([tenant, n]) => [tenant, Math.max(0, this.#tenantMax - n)])),
+        tenantMax: this.#tenantMax,
+        breaker: this.#deps.breaker,
+      });
+    } catch (err) {
+      this.#slots.release(granted);
+      throw err;
+    }
+    this.#slots.release(granted - result.claimed.length);
+    for (const d of result.claimed) this.#tenantInFlight.set(d.tenant_id, (this.#tenantInFlight.get(d.tenant_id) ?? 0) + 1);
+    for (const b of result.backlog) {
+      if (!b.more) continue;
+      if (b.blockedUntil) this.#wakeAt(b.destinationId, b.blockedUntil.getTime());
+      // A full destination is picked up again when one of its attempts is recorded.
+      else if (!b.full) this.#wanted.set(b.destinationId, b.tenantId);
+    }
+    if (result.early.length > 0) {
+      const jobs = result.early.map((d) => ({ deliveryId: d.id, runAt: d.next_attempt_at }));
+      void enqueueOrLeaveToSweeper(this.#deps.queue, jobs, this.#deps.log);
+    }
+    return Promise.all(result.claimed.map((delivery) => this.#attemptInSlot(delivery))).then(() => {});
+  }
+
+  /** Claims for the destinations left waiting, one claim at a time, skipping tenants at their share. */
+  #pump(): void {
+    if (this.#pumping) {
+      this.#pumpAgain = true;
+      return;
+    }
+    const ready = [...this.#wanted].filter(([, tenant]) => tenant === null || (this.#tenantInFlight.get(tenant) ?? 0) < this.#tenantMax);
+    if (ready.length === 0) return;
+    for (const [destination] of ready) this.#wanted.delete(destination);
+    this.#pumping = true;
+    this.#claim(
+      [],
+      ready.map(([destination]) => destination),
+    )
+      .catch((err) => {
+        this.#deps.log.error({ err }, 'claiming waiting deliveries failed; the sweeper retries');
+      })
+      .finally(() => {
+        this.#pumping = false;
+        if (this.#pumpAgain) {
+          this.#pumpAgain = false;
+          this.#pump();
+        }
+      });
+  }
+
+  #wakeAt(destinationId: string, at: number): void {
+    const existing = this.#wakeTimers.get(destinationId);
+    if (existing && existing.at <= at) return;
+    if (existing) clearTimeout(existing.timer);
+    const timer = setTimeout(
+      () => {
+        this.#wakeTimers.delete(destinationId);
+        this.#wanted.set(destinationId, null);
+        this.#pump();
+      },
+      Math.max(0, at - this.#now()),
+    );
+    timer.unref();
+    this.#wakeTimers.set(destinationId, { at, timer });
+  }
+
+  /** After a batch of records: destinations with room and waiting work are claimed for; a disabled one's work is held. */
+  #afterAttempts(destinations: readonly DestinationAfterAttempts[]): void {
+    for (const d of destinations) {
+      if (d.disabled) {
+        this.#deps.log.warn({ destinationId: d.destinationId }, 'destination disabled by the circuit breaker; its deliveries are held');
+        void holdPendingDeliveries(this.#deps.db, d.destinationId, 'destination_disabled').catch((err) => {
+          this.#deps.log.error({ err }, 'holding a disabled destination’s deliveries failed; the sweeper holds them');
+        });
+      } else if (d.more) {
+        if (d.breakerOpenUntil && d.breakerOpenUntil.getTime() > this.#now()) this.#wakeAt(d.destinationId, d.breakerOpenUntil.getTime());
+        else this.#wanted.set(d.destinationId, null);
+      }
+    }
+    if (this.#wanted.size > 0) setImmediate(() => this.#pump());
+  }
+
+  /** One attempt in a slot already taken; frees the slot (and the tenant's share) after. */
   #attemptInSlot(delivery: ClaimedDelivery): Promise<void> {
     return this.#track(
       this.#attempt(delivery)
@@ -175,8 +242,21 @@ export class DeliveryWorker {
           // The lease lapses and the sweeper retries; nothing is recorded as attempted.
           this.#deps.log.error({ err, deliveryId: delivery.id }, 'delivery attempt could not be recorded');
         })
-        .finally(() => this.#slots.release(1)),
+        .finally(() => {
+          const n = (this.#tenantInFlight.get(delivery.tenant_id) ?? 1) - 1;
+          if (n > 0) this.#tenantInFlight.set(delivery.tenant_id, n);
+          else this.#tenantInFlight.delete(delivery.tenant_id);
+          this.#slots.release(1);
+          if (this.#wanted.size > 0 && !this.#closing) this.#pump();
+        }),
     );
+  }
+
+  /** Stops the wake-up timers (the process is stopping). */
+  stop(): void {
+    for (const { timer } of this.#wakeTimers.values()) clearTimeout(timer);
+    this.#wakeTimers.clear();
+    this.#wanted.clear();
   }
 
   readonly #opened = new Map<string, string>();
@@ -206,13 +286,7 @@ export class DeliveryWorker {
   }
 
   async #attemptTraced(delivery: ClaimedDelivery, span: metrics.Span): Promise<void> {
-    const { db, http } = this.#deps;
-    if (delivery.paused_at) {
-      await holdDelivery(db, delivery.id);
-      metrics.deliveries.inc({ outcome: 'held' });
-      return;
-    }
-
+    const { http } = this.#deps;
     const number = delivery.attempt_count + 1;
     const ruled = await this.#rules.apply(delivery, number);
     if (ruled.kind !== 'send') {
@@ -221,6 +295,7 @@ export class DeliveryWorker {
       const failure = ruled.kind === 'error';
       return this.#record(delivery, span, {
         number,
+        reachedEndpoint: false,
         result: { statusCode: null, error: ruled.reason, durationMs: ruled.durationMs, responseExcerpt: null, retryAfter: undefined },
         next: failure ? this.#afterFailure(number, null) : { status: 'skipped', nextAttemptAt: null },
       });
@@ -256,6 +331,7 @@ export class DeliveryWorker {
     const honoured = result.statusCode === 429 || result.statusCode === 503 ? parseRetryAfter(result.retryAfter, now) : null;
     await this.#record(delivery, span, {
       number,
+      reachedEndpoint: true,
       result: { ...result, error: result.error ?? (succeeded ? null : `HTTP ${result.statusCode}`) },
       next: succeeded ? { status: 'succeeded', nextAttemptAt: null } : this.#afterFailure(number, honoured),
     });
@@ -270,7 +346,12 @@ export class DeliveryWorker {
   async #record(
     delivery: ClaimedDelivery,
     span: metrics.Span,
-    { number, result, next }: { number: number; result: AttemptResult; next: { status: DeliveryStatus; nextAttemptAt: Date | null } },
+    {
+      number,
+      reachedEndpoint,
+      result,
+      next,
+    }: { number: number; reachedEndpoint: boolean; result: AttemptResult; next: { status: DeliveryStatus; nextAttemptAt: Date | null } },
   ): Promise<void> {
     const attempt = {
       id: newId('attempt'),
@@ -284,7 +365,15 @@ export class DeliveryWorker {
       response_excerpt: result.responseExcerpt,
       created_at: new Date(this.#now()),
     };
-    const after = await this.#recorder.submit({ attempt, sourceId: delivery.source_id, next, claimedVersion: delivery.updated_at });
+    const after = await this.#recorder.submit({
+      attempt,
+      sourceId: delivery.source_id,
+      destinationId: delivery.destination_id,
+      // Only what the endpoint answered moves its breaker; a skip or a transform error does not.
+      succeeded: reachedEndpoint ? next.status === 'succeeded' : null,
+      next,
+      claimedVersion: delivery.updated_at,
+    });
     if (!after) return;
     const outcome = after.status === 'pending' ? 'retrying' : after.status;
     metrics.deliveries.inc({ outcome });
@@ -293,13 +382,6 @@ export class DeliveryWorker {
     if (after.status === 'pending' && after.next_attempt_at) {
       void enqueueOrLeaveToSweeper(this.#deps.queue, [{ deliveryId: delivery.id, runAt: after.next_attempt_at }], this.#deps.log);
     }
-  }
-
-  /** Jobs that fired before their deliveries were due (clock skew, a stale job) re-arm them. */
-  async #rescheduleIfEarly(deliveryIds: string[]): Promise<void> {
-    const early = await listNotYetDue(this.#deps.db, deliveryIds);
-    const jobs = early.map((d) => ({ deliveryId: d.id, runAt: d.next_attempt_at }));
-    if (jobs.length > 0) void enqueueOrLeaveToSweeper(this.#deps.queue, jobs, this.#deps.log);
   }
 }
 

@@ -1,37 +1,8 @@
 import { sql, type UpdateQueryBuilder, type UpdateResult } from 'kysely';
 import { type Db, PREPARED } from '../database.ts';
 import type { Database, DeliveryStatus, NewAttempt } from '../tables.ts';
+import { type Page, pageOf } from './pagination.ts';
 import { countAttemptsCte } from './stats.ts';
-
-/**
- * Takes these deliveries for one attempt each, where they are pending, due (within a
- * second of clock slack between processes) and not held by another worker, and reads what
- * the attempts need (each event's payload, each destination's URL and secrets) in the same
- * round trip. The lease outlives one attempt's timeout; if the worker dies, the lease lapses
- * and the sweeper hands the delivery to another worker, so a killed process loses nothing.
- * Ids that are not due or are held elsewhere are simply not returned.
- */
-export async function claimDeliveries(db: Db, ids: readonly string[], leaseMs: number) {
-  const { rows } = await sql<ClaimedDelivery>`${sql.raw(PREPARED)}
-    with claimed as (
-      update deliveries set locked_until = now() + make_interval(secs => ${leaseMs / 1000}::float8)
-      where id in (select json_array_elements_text(${JSON.stringify(ids)}::json))
-        and status = 'pending'
-        and next_attempt_at <= now() + interval '1 second'
-        and (locked_until is null or locked_until < now())
-      returning id, tenant_id, event_id, destination_id, attempt_count, updated_at
-    )
-    select c.id, c.tenant_id, c.event_id, c.destination_id, c.attempt_count, c.updated_at,
-           e.payload, e.type, e.provider, e.source_id,
-           d.url, d.secret_sealed, d.previous_secret_sealed, d.previous_secret_expires_at, d.paused_at,
-           d.filter, d.transform,
-           -- the request's headers only where a filter may read them
-           case when d.filter is not null then (select r.headers from requests r where r.id = e.request_id) end as headers
-    from claimed c
-    join events e on e.id = c.event_id
-    join destinations d on d.id = c.destination_id`.execute(db);
-  return rows;
-}
 
 /**
  * Gives back the leases of deliveries this process claimed but will not attempt (it is
@@ -59,7 +30,6 @@ export interface ClaimedDelivery {
   secret_sealed: string;
   previous_secret_sealed: string | null;
   previous_secret_expires_at: Date | null;
-  paused_at: Date | null;
   /** The destination's filter and transform as of the claim (CONTRACT §8). */
   filter: Record<string, unknown> | null;
   transform: string | null;
@@ -73,6 +43,9 @@ export interface ClaimedDelivery {
 export interface AttemptRecord {
   attempt: NewAttempt & { created_at: Date };
   sourceId: string;
+  destinationId: string;
+  /** A 2xx: it closes the destination's run of failures; anything else extends it; null (nothing was sent): neither. */
+  succeeded: boolean | null;
   next: { status: DeliveryStatus; nextAttemptAt: Date | null };
   /** The delivery's updated_at when it was claimed: a later change (a retry asked for meanwhile) wins. */
   claimedVersion: Date;
@@ -84,30 +57,78 @@ export interface RecordedDelivery {
   next_attempt_at: Date | null;
 }
 
+/** Where a batch of attempts leaves each of their destinations. */
+export interface DestinationAfterAttempts {
+  destinationId: string;
+  /** It has due deliveries waiting that nobody attempts (the finished attempts made room for them). */
+  more: boolean;
+  /** The breaker is open until then: no attempt before. */
+  breakerOpenUntil: Date | null;
+  /** This batch's failures disabled it. */
+  disabled: boolean;
+}
+
+/** The circuit breaker's settings (HOOKLINE_BREAKER_*). */
+export interface BreakerPolicy {
+  /** Failures in a row that open the breaker; from then on one probe at a time. */
+  threshold: number;
+  /** How long it stays open after tripping; doubled by each failed probe, up to maxBackoffMs. */
+  backoffMs: number;
+  maxBackoffMs: number;
+  /** A run of failures this long (failing_since) disables the destination. */
+  disableAfterMs: number;
+}
+
+interface RecordRow {
+  kind: 'delivery' | 'destination';
+  id: string;
+  status: DeliveryStatus | null;
+  next_attempt_at: Date | string | null;
+  more: boolean | null;
+  breaker_open_until: Date | string | null;
+  disabled: boolean | null;
+}
+
+const asDate = (v: Date | string | null) => (v === null ? null : new Date(v));
+
 /**
- * Records a batch of attempts in one statement: the attempts, their stream entries, and
- * each delivery moved on. A retry or replay asked for while an attempt was in flight moved
+ * Records a batch of attempts in one statement: the attempts, their stream entries, each
+ * delivery moved on, and each destination's budget and breaker (its finished attempts leave
+ * `leases`; failures in a row open the breaker and, after `disableAfterMs` of failing,
+ * disable the destination). A retry or replay asked for while an attempt was in flight moved
  * the delivery's updated_at past the claim's: it wins, so the delivery stays due now instead
  * of being closed. (The claim's copy went through a JS Date, which keeps milliseconds of
  * PostgreSQL's microseconds: hence the millisecond of slack.) Announced in the same
  * statement, the stream never shows an attempt that did not happen nor misses one that did.
  */
-export async function recordAttempts(db: Db, records: readonly AttemptRecord[]): Promise<RecordedDelivery[]> {
-  if (records.length === 0) return [];
+export async function recordAttempts(
+  db: Db,
+  records: readonly AttemptRecord[],
+  breaker: BreakerPolicy,
+): Promise<{ deliveries: RecordedDelivery[]; destinations: DestinationAfterAttempts[] }> {
+  if (records.length === 0) return { deliveries: [], destinations: [] };
   const input = JSON.stringify(
-    records.map(({ attempt, sourceId, next, claimedVersion }) => ({
+    records.map(({ attempt, sourceId, destinationId, succeeded, next, claimedVersion }) => ({
       ...attempt,
       source_id: sourceId,
+      destination_id: destinationId,
+      succeeded,
       next_status: next.status,
       next_attempt_at: next.nextAttemptAt,
       claimed_version: claimedVersion,
     })),
   );
-  const { rows } = await sql<RecordedDelivery>`${sql.raw(PREPARED)}
+  // Over the destination row `d` (fresh under its lock) and this batch's tally `t` for it.
+  const failures = sql`(case when t.any_success then t.tail_failures else d.consecutive_failures + t.tail_failures end)`;
+  const failingSince = sql`(case when t.tail_failures = 0 then (case when t.any_success then null else d.failing_since end)
+    when t.any_success then t.tail_first else coalesce(d.failing_since, t.tail_first) end)`;
+  const tripped = sql`(t.tail_failures > 0 and ${failures} >= ${breaker.threshold})`;
+  const disables = sql`(${tripped} and d.status = 'active' and ${failingSince} <= now() - make_interval(secs => ${breaker.disableAfterMs / 1000}::float8))`;
+  const { rows } = await sql<RecordRow>`${sql.raw(PREPARED)}
     with input as (
       select * from json_to_recordset(${input}::json) as t(
-        id text, tenant_id text, delivery_id text, event_id text, source_id text, number int, status_code int,
-        error text, duration_ms int, response_excerpt text, created_at timestamptz,
+        id text, tenant_id text, delivery_id text, event_id text, source_id text, destination_id text, succeeded boolean,
+        number int, status_code int, error text, duration_ms int, response_excerpt text, created_at timestamptz,
         next_status text, next_attempt_at timestamptz, claimed_version timestamptz)
     ),
     stored as (
@@ -118,18 +139,71 @@ export async function recordAttempts(db: Db, records: readonly AttemptRecord[]):
       insert into stream_entries (tenant_id, source_id, kind, ref_id)
       select tenant_id, source_id, 'attempt', id from input order by id
     ),
-    counted as (${countAttemptsCte('input')})
-    update deliveries d set
-      status = case when d.updated_at > i.claimed_version + interval '1 millisecond' then 'pending' else i.next_status end,
-      attempt_count = i.number,
-      next_attempt_at = case when d.updated_at > i.claimed_version + interval '1 millisecond' then now() else i.next_attempt_at end,
-      locked_until = null,
-      last_attempt_at = i.created_at,
-      updated_at = now()
-    from input i
-    where d.id = i.delivery_id
-    returning d.id, d.status, d.next_attempt_at`.execute(db);
-  return rows.map((r) => ({ ...r, next_attempt_at: r.next_attempt_at === null ? null : new Date(r.next_attempt_at) }));
+    counted as (${countAttemptsCte('input')}),
+    moved as (
+      update deliveries d set
+        status = case when d.updated_at > i.claimed_version + interval '1 millisecond' then 'pending' else i.next_status end,
+        attempt_count = i.number,
+        next_attempt_at = case when d.updated_at > i.claimed_version + interval '1 millisecond' then now() else i.next_attempt_at end,
+        locked_until = null,
+        last_attempt_at = i.created_at,
+        updated_at = now()
+      from input i
+      where d.id = i.delivery_id
+      returning d.id, d.status, d.next_attempt_at
+    ),
+    tally as (
+      select o.destination_id, o.any_success, o.leased,
+        (select count(*) from input i where i.destination_id = o.destination_id and not i.succeeded
+           and (o.last_success is null or i.created_at > o.last_success)) as tail_failures,
+        (select min(i.created_at) from input i where i.destination_id = o.destination_id and not i.succeeded
+           and (o.last_success is null or i.created_at > o.last_success)) as tail_first
+      from (
+        select destination_id, bool_or(succeeded) as any_success, max(created_at) filter (where succeeded) as last_success,
+               array_agg(delivery_id) as leased
+        from input group by destination_id
+      ) o
+    ),
+    locked as (select id from destinations where id in (select destination_id from tally) order by id for update),
+    breaker as (
+      update destinations d set
+        leases = d.leases - t.leased,
+        consecutive_failures = ${failures},
+        failing_since = ${failingSince},
+        breaker_open_until = case
+          when ${tripped} then now() + make_interval(secs => least(${breaker.maxBackoffMs / 1000}::float8,
+            ${breaker.backoffMs / 1000}::float8 * power(2, least(${failures} - ${breaker.threshold}, 30))))
+          when ${failures} = 0 then null
+          else d.breaker_open_until end,
+        status = case when ${disables} then 'disabled' else d.status end,
+        disabled_at = case when ${disables} then now() else d.disabled_at end
+      from tally t
+      where d.id = t.destination_id and d.id in (select id from locked)
+      returning d.id, d.breaker_open_until, d.status = 'disabled' and d.disabled_at = now() as disabled
+    )
+    select 'delivery' as kind, id, status, next_attempt_at, null::boolean as more, null::timestamptz as breaker_open_until, null::boolean as disabled
+    from moved
+    union all
+    select 'destination', b.id, null, null,
+      exists (select 1 from deliveries x
+              where x.destination_id = b.id and x.status = 'pending' and x.next_attempt_at <= now() + interval '1 second'
+                and (x.locked_until is null or x.locked_until < now()) and x.id not in (select delivery_id from input)),
+      b.breaker_open_until, b.disabled
+    from breaker b`.execute(db);
+  const result = { deliveries: [] as RecordedDelivery[], destinations: [] as DestinationAfterAttempts[] };
+  for (const r of rows) {
+    if (r.kind === 'delivery') {
+      result.deliveries.push({ id: r.id, status: r.status as DeliveryStatus, next_attempt_at: asDate(r.next_attempt_at) });
+    } else {
+      result.destinations.push({
+        destinationId: r.id,
+        more: r.more === true,
+        breakerOpenUntil: asDate(r.breaker_open_until),
+        disabled: r.disabled === true,
+      });
+    }
+  }
+  return result;
 }
 
 /** Of these deliveries, the ones pending but not due yet, with when they are: a job that fired early re-arms them. */
@@ -144,53 +218,42 @@ export function listNotYetDue(db: Db, ids: readonly string[]) {
     .execute() as Promise<{ id: string; next_attempt_at: Date }[]>;
 }
 
-/** Due deliveries nobody holds, oldest first: what the sweeper hands back to the queue. */
-export function listDueDeliveries(db: Db, olderThanMs: number, limit: number) {
-  return db
-    .selectFrom('deliveries')
-    .select(['id', 'next_attempt_at', 'locked_until'])
-    .where('status', '=', 'pending')
-    .where('next_attempt_at', '<=', sql<Date>`now() - make_interval(secs => ${olderThanMs / 1000})`)
-    .where((eb) => eb.or([eb('locked_until', 'is', null), eb('locked_until', '<', sql<Date>`now()`)]))
-    .orderBy('next_attempt_at')
-    .limit(limit)
-    .execute();
-}
-
 export function listDeliveriesForEvents(db: Db, eventIds: string[]) {
   if (eventIds.length === 0) return Promise.resolve([]);
   return db
     .selectFrom('deliveries')
-    .select(['id', 'event_id', 'destination_id', 'status', 'attempt_count', 'next_attempt_at', 'last_attempt_at'])
+    .select(['id', 'event_id', 'destination_id', 'status', 'held_reason', 'attempt_count', 'next_attempt_at', 'last_attempt_at'])
     .where('event_id', 'in', eventIds)
     .orderBy('id')
     .execute();
 }
 
+/** A destination's deliveries, newest first, optionally of one status (e.g. those held while it is disabled). */
+export async function listDestinationDeliveries(
+  db: Db,
+  tenantId: string,
+  destinationId: string,
+  page: Page & { status?: DeliveryStatus | undefined },
+) {
+  let q = db
+    .selectFrom('deliveries')
+    .select(['id', 'event_id', 'status', 'held_reason', 'attempt_count', 'next_attempt_at', 'last_attempt_at', 'created_at'])
+    .where('tenant_id', '=', tenantId)
+    .where('destination_id', '=', destinationId);
+  if (page.status) q = q.where('status', '=', page.status);
+  if (page.cursor) q = q.where('id', '<', page.cursor);
+  return pageOf(
+    await q
+      .orderBy('id', 'desc')
+      .limit(page.limit + 1)
+      .execute(),
+    page.limit,
+  );
+}
+
 export function listAttemptsForDeliveries(db: Db, deliveryIds: string[]) {
   if (deliveryIds.length === 0) return Promise.resolve([]);
   return db.selectFrom('attempts').selectAll().where('delivery_id', 'in', deliveryIds).orderBy('delivery_id').orderBy('number').execute();
-}
-
-/**
- * Holds a claimed delivery while its destination is paused; resuming releases it. Checked
- * again in the UPDATE, so a resume that lands between claim and hold is not undone (the
- * delivery then stays pending and the sweeper retries it once the lease lapses).
- */
-export async function holdDelivery(db: Db, id: string) {
-  await db
-    .updateTable('deliveries')
-    .set({ status: 'held', held_reason: 'destination_paused', next_attempt_at: null, locked_until: null, updated_at: new Date() })
-    .where('id', '=', id)
-    .where(({ exists, selectFrom }) =>
-      exists(
-        selectFrom('destinations')
-          .select('destinations.id')
-          .whereRef('destinations.id', '=', 'deliveries.destination_id')
-          .where('destinations.paused_at', 'is not', null),
-      ),
-    )
-    .execute();
 }
 
 /** Sets the tenant's deliveries the filter picks pending and due now; returns them for the queue. */
@@ -212,9 +275,14 @@ function makeDueNow(
     .execute();
 }
 
-/** Makes a paused destination's held deliveries due now. */
+/** Makes the deliveries a paused or disabled destination held due now (not those held for ordering). */
 export function releaseHeldDeliveries(db: Db, tenantId: string, destinationId: string) {
-  return makeDueNow(db, tenantId, (q) => q.where('destination_id', '=', destinationId).where('status', '=', 'held'));
+  return makeDueNow(db, tenantId, (q) =>
+    q
+      .where('destination_id', '=', destinationId)
+      .where('status', '=', 'held')
+      .where((eb) => eb.or([eb('held_reason', 'is', null), eb('held_reason', '<>', 'ordering')])),
+  );
 }
 
 /**

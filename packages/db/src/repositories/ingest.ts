@@ -30,12 +30,6 @@ export interface IngestWriteResult {
 export interface IngestBatchOptions {
   /** Read each tenant's stored bytes back (for the storage budget), in the same statement. */
   readUsage?: boolean;
-  /**
-   * Create the deliveries already leased until then, to a worker in this process that is
-   * handed them directly (no claim round trip). If that process dies, the lease lapses and
-   * the sweeper hands them to another worker.
-   */
-  leasedUntil?: Date;
 }
 
 interface Outcome {
@@ -101,7 +95,7 @@ export async function storeIngestBatch(
   options: IngestBatchOptions = {},
 ): Promise<IngestWriteResult[]> {
   const now = new Date();
-  const { rows } = await ingestStatement(writes, now, options.readUsage ?? false, options.leasedUntil).execute(db);
+  const { rows } = await ingestStatement(writes, now, options.readUsage ?? false).execute(db);
 
   const results: IngestWriteResult[] = writes.map(() => ({ stale: false, eventId: null, duplicate: false, deliveries: [] }));
   const duplicates: number[] = [];
@@ -120,7 +114,7 @@ export async function storeIngestBatch(
 }
 
 /** The batch's one statement (see storeIngestBatch). */
-export function ingestStatement(writes: readonly IngestWrite[], now: Date, readUsage: boolean, leasedUntil: Date | undefined) {
+export function ingestStatement(writes: readonly IngestWrite[], now: Date, readUsage: boolean) {
   const usage = readUsage ? sql`(select sum(u.stored_bytes) from tenant_usage u where u.tenant_id = w.tenant_id)` : sql`null::bigint`;
   return sql<Outcome>`${sql.raw(PREPARED)}
     with w as (select * from json_to_recordset(${writesJson(writes)}::json) as t(${WRITE_COLUMNS})),
@@ -139,8 +133,8 @@ export function ingestStatement(writes: readonly IngestWrite[], now: Date, readU
     ),
     kept as (select * from fresh where event_id is null or event_id in (select id from new_events)),
     new_deliveries as (
-      insert into deliveries (id, tenant_id, event_id, destination_id, status, next_attempt_at, locked_until, created_at, updated_at)
-      select d.id, kept.tenant_id, kept.event_id, d.destination_id, 'pending', ${now}, ${leasedUntil ?? null}::timestamptz, ${now}, ${now}
+      insert into deliveries (id, tenant_id, event_id, destination_id, status, next_attempt_at, created_at, updated_at)
+      select d.id, kept.tenant_id, kept.event_id, d.destination_id, 'pending', ${now}, ${now}, ${now}
       from kept cross join lateral json_to_recordset(kept.deliveries) as d(id text, destination_id text)
       where kept.event_id is not null
     ),

@@ -8,13 +8,25 @@ import {
   getSource,
   insertDestination,
   insertTestEvent,
+  listDestinationDeliveries,
   listDestinations,
-  releaseHeldDeliveries,
-  updateDestination,
+  type updateDestination,
 } from '@hookline/db';
 import { type ProviderEvent, renderEnvelope } from '@hookline/providers';
 import { enqueueOrLeaveToSweeper } from '@hookline/queue';
 import { Type } from '@sinclair/typebox';
+import {
+  ControlFields,
+  ControlsView,
+  controlChanges,
+  DeliveryStatusSchema,
+  DestinationDeliverySchema,
+  destinationDeliveryView,
+  requestedStatus,
+  StatusField,
+  statusChanges,
+  updateWithStatus,
+} from '../delivery-controls.ts';
 import type { ApiDeps } from '../deps.ts';
 import { ApiError, badRequest, notFound } from '../errors.ts';
 import { FilterField, ruleColumns, TransformField } from '../routing-rules.ts';
@@ -30,9 +42,10 @@ export const DestinationSchema = Type.Object({
   event_types: Type.Union([Type.Array(Type.String()), Type.Null()], {
     description: 'Exact types or globs like video.asset.*; null for every type',
   }),
-  paused: Type.Boolean(),
+  paused: Type.Boolean({ description: 'status is "paused" (kept for compatibility)' }),
   filter: FilterField,
   transform: TransformField,
+  ...ControlsView,
   secret_rotation_expires_at: Nullable(Timestamp),
   created_at: Timestamp,
   updated_at: Timestamp,
@@ -47,6 +60,7 @@ const CreateDestination = Type.Object(
     event_types: Type.Optional(Type.Union([Type.Array(EventTypePattern, { maxItems: 100 }), Type.Null()])),
     filter: Type.Optional(FilterField),
     transform: Type.Optional(TransformField),
+    ...ControlFields,
   },
   { additionalProperties: false },
 );
@@ -57,7 +71,9 @@ const UpdateDestination = Type.Object(
     event_types: Type.Optional(Type.Union([Type.Array(EventTypePattern, { maxItems: 100 }), Type.Null()])),
     filter: Type.Optional(FilterField),
     transform: Type.Optional(TransformField),
-    paused: Type.Optional(Type.Boolean({ description: 'Pausing holds deliveries; resuming sends them' })),
+    paused: Type.Optional(Type.Boolean({ description: 'Pausing holds deliveries; resuming sends them (same as status)' })),
+    ...StatusField,
+    ...ControlFields,
     rotate_secret: Type.Optional(Type.Boolean({ description: 'Issue a new signing secret; deliveries carry both signatures for 24 h' })),
   },
   { additionalProperties: false },
@@ -110,7 +126,7 @@ export const destinationRoutes: FastifyPluginAsyncTypebox<ApiDeps> = async (app,
       },
     },
     async (request, reply) => {
-      const { source_id, url, event_types } = request.body;
+      const { source_id, url, event_types, ...controls } = request.body;
       const source = isId('source', source_id) ? await getSource(deps.db, request.tenantId, source_id) : undefined;
       if (!source) throw notFound('source');
       const rules = await ruleColumns(deps.transforms, request.body);
@@ -123,6 +139,7 @@ export const destinationRoutes: FastifyPluginAsyncTypebox<ApiDeps> = async (app,
         event_types: filter(event_types),
         ...rules,
         secret_sealed: deps.secrets.seal(secret),
+        ...controlChanges(controls),
       });
       return reply.code(201).send({ ...destinationView(destination), signing_secret: secret });
     },
@@ -171,12 +188,32 @@ export const destinationRoutes: FastifyPluginAsyncTypebox<ApiDeps> = async (app,
     async (request) => ({ signing_secret: deps.secrets.open((await find(request.tenantId, request.params.id)).secret_sealed) }),
   );
 
+  app.get(
+    '/v1/destinations/:id/deliveries',
+    {
+      schema: {
+        tags: ['destinations'],
+        summary: "List a destination's deliveries, newest first (status=held: those kept while it is paused or disabled)",
+        params: IdParams,
+        querystring: Type.Object({ ...ListQuery, status: Type.Optional(DeliveryStatusSchema) }),
+        response: { 200: ListOf(DestinationDeliverySchema), 404: ErrorBody },
+      },
+    },
+    async (request) => {
+      const destination = await find(request.tenantId, request.params.id);
+      const { limit = 20, cursor, status } = request.query;
+      const page = await listDestinationDeliveries(deps.db, request.tenantId, destination.id, { limit, cursor, status });
+      return { data: page.data.map(destinationDeliveryView), next_cursor: page.next_cursor };
+    },
+  );
+
   app.patch(
     '/v1/destinations/:id',
     {
       schema: {
         tags: ['destinations'],
-        summary: 'Change the URL, event types, filter or transform, pause or resume, or rotate the signing secret',
+        summary:
+          'Change the URL, event types, filter, transform or delivery controls, pause, resume or re-enable, or rotate the signing secret',
         params: IdParams,
         body: UpdateDestination,
         response: {
@@ -188,14 +225,15 @@ export const destinationRoutes: FastifyPluginAsyncTypebox<ApiDeps> = async (app,
     },
     async (request) => {
       const destination = await find(request.tenantId, request.params.id);
-      const { url, event_types, paused, rotate_secret } = request.body;
-      const changes: Parameters<typeof updateDestination>[3] = await ruleColumns(deps.transforms, request.body);
+      const { url, event_types, paused, status, rotate_secret, ...rest } = request.body;
+      const target = requestedStatus({ status, paused });
+      const changes: Parameters<typeof updateDestination>[3] = {
+        ...(await ruleColumns(deps.transforms, request.body)),
+        ...controlChanges(rest),
+        ...(target ? statusChanges(destination, target) : {}),
+      };
       if (url !== undefined) changes.url = checkDestinationUrl(url, deps.allowPrivateDestinations);
       if (event_types !== undefined) changes.event_types = filter(event_types);
-      if (paused !== undefined) {
-        changes.paused_at = paused ? (destination.paused_at ?? new Date()) : null;
-        changes.status = paused ? 'paused' : 'active';
-      }
       let secret: string | undefined;
       if (rotate_secret) {
         secret = newSigningSecret();
@@ -203,17 +241,8 @@ export const destinationRoutes: FastifyPluginAsyncTypebox<ApiDeps> = async (app,
         changes.previous_secret_sealed = destination.secret_sealed;
         changes.previous_secret_expires_at = new Date(Date.now() + ROTATION_OVERLAP_MS);
       }
-      const updated = await updateDestination(deps.db, request.tenantId, destination.id, changes);
+      const updated = await updateWithStatus(deps, request.log, request.tenantId, destination, changes);
       if (!updated) throw notFound('destination');
-      if (paused === false && destination.paused_at) {
-        // Resume: everything held while paused is due now.
-        const released = await releaseHeldDeliveries(deps.db, request.tenantId, destination.id);
-        void enqueueOrLeaveToSweeper(
-          deps.queue,
-          released.map((d) => ({ deliveryId: d.id, runAt: d.next_attempt_at as Date })),
-          request.log,
-        );
-      }
       return { ...destinationView(updated), ...(secret ? { signing_secret: secret } : {}) };
     },
   );

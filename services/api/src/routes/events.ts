@@ -16,6 +16,7 @@ import {
 import { type DeliveryQueue, enqueueOrLeaveToSweeper } from '@hookline/queue';
 import { Type } from '@sinclair/typebox';
 import type { FastifyBaseLogger, FastifyReply } from 'fastify';
+import { DeliveryStatusSchema, HeldReasonSchema } from '../delivery-controls.ts';
 import type { ApiDeps } from '../deps.ts';
 import { ApiError, notFound } from '../errors.ts';
 import { eventJson, MAX_EVENT_DEPTH } from '../event-json.ts';
@@ -53,6 +54,7 @@ function deliveryView(d: DeliveryRow) {
     id: d.id,
     destination_id: d.destination_id,
     status: d.status,
+    held_reason: d.held_reason,
     attempt_count: d.attempt_count,
     next_attempt_at: d.next_attempt_at?.toISOString() ?? null,
     last_attempt_at: d.last_attempt_at?.toISOString() ?? null,
@@ -143,13 +145,8 @@ export const EventView = Type.Object(
 const DeliveryView = Type.Object({
   id: Type.String(),
   destination_id: Type.String(),
-  status: Type.Union([
-    Type.Literal('pending'),
-    Type.Literal('succeeded'),
-    Type.Literal('failed'),
-    Type.Literal('held'),
-    Type.Literal('skipped'),
-  ]),
+  status: DeliveryStatusSchema,
+  held_reason: HeldReasonSchema,
   attempt_count: Type.Integer(),
   next_attempt_at: Type.Union([Timestamp, Type.Null()]),
   last_attempt_at: Type.Union([Timestamp, Type.Null()]),

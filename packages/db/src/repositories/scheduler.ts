@@ -1,0 +1,259 @@
+import { sql } from 'kysely';
+import { type Db, PREPARED } from '../database.ts';
+import type { ClaimedDelivery } from './deliveries.ts';
+
+/**
+ * The delivery scheduler's database half (issue 13). A destination's budget lives on its
+ * row: `leases` (the attempts in flight, each with its lease expiry) against max_in_flight,
+ * `rate_log` (attempt start times of the last period) against rate_limit, and the breaker
+ * (consecutive_failures, breaker_open_until). Claims read and write the budget under the
+ * destination's row lock, so any number of worker processes share one cap; a dead worker's
+ * leases lapse by themselves. Work a destination cannot take yet stays in the database,
+ * pending and unleased: no worker slot waits on it.
+ */
+
+/** What the claim and the sweeper need to know about the breaker. */
+export interface BreakerSettings {
+  /** Failures in a row after which the destination gets one probe at a time. */
+  threshold: number;
+}
+
+export interface ClaimRequest {
+  /** Deliveries a job named: their destinations are the claim's targets. */
+  ids: readonly string[];
+  /** Destinations known to have waiting work. */
+  destinations: readonly string[];
+  /** Most deliveries to take (this worker's free attempt slots). */
+  limit: number;
+  leaseMs: number;
+  /** Attempts each tenant may still start in this worker, for tenants that already have some in flight. */
+  tenantAllowance: Readonly<Record<string, number>>;
+  /** The same for tenants with nothing in flight here. */
+  tenantMax: number;
+  breaker: BreakerSettings;
+}
+
+/** A target destination's state after the claim. */
+export interface DestinationBacklog {
+  destinationId: string;
+  tenantId: string;
+  /** Due work it has that this claim did not take. */
+  more: boolean;
+  /** Its in-flight cap is reached: a finishing attempt will make room (and look again). */
+  full: boolean;
+  /** Its rate limit or open breaker lets nothing start before then. */
+  blockedUntil: Date | null;
+}
+
+export interface ClaimResult {
+  claimed: ClaimedDelivery[];
+  backlog: DestinationBacklog[];
+  /** Named deliveries not due yet (a job fired early): to schedule again. */
+  early: { id: string; next_attempt_at: Date }[];
+}
+
+/** Milliseconds in a rate_limit period, as SQL over a destination row `d`. */
+const PERIOD_MS = sql.raw(
+  `(case d.rate_limit->>'period' when 'second' then 1000 when 'minute' then 60000 when 'hour' then 3600000 else 1 end)::bigint`,
+);
+
+interface ClaimRow extends Omit<ClaimedDelivery, 'updated_at'> {
+  kind: 'claimed' | 'backlog' | 'early';
+  updated_at: Date | string | null;
+  more: boolean | null;
+  full: boolean | null;
+  blocked_until: Date | string | null;
+  next_attempt_at: Date | string | null;
+}
+
+const asDate = (v: Date | string | null) => (v === null ? null : new Date(v));
+
+/**
+ * Takes due deliveries of the target destinations, oldest first per destination, as many as
+ * each destination's budget allows, in turns across tenants (each tenant's first, then each
+ * one's second...) and within a tenant across destinations (fewest in flight first), at most
+ * `limit`, each tenant within its allowance; reads what the attempts need in the same round
+ * trip. A named delivery whose destination is paused or disabled is held. One statement.
+ *
+ * The destination rows are locked (in id order, so claims never deadlock) and read fresh;
+ * the deliveries are read from the statement's snapshot. A delivery another worker claimed
+ * meanwhile is in the fresh `leases` and skipped; one it claimed and already finished is
+ * skipped by the UPDATE's recheck of its status (its lease entry then lapses unused).
+ */
+export async function claimDue(db: Db, request: ClaimRequest): Promise<ClaimResult> {
+  const { rows } = await sql<ClaimRow>`${sql.raw(PREPARED)}
+    with clock as (select (extract(epoch from now()) * 1000)::bigint as now_ms),
+    named as (select json_array_elements_text(${JSON.stringify(request.ids)}::json) as id),
+    targets as (
+      select x.destination_id as id from deliveries x where x.id in (select id from named)
+      union
+      select json_array_elements_text(${JSON.stringify(request.destinations)}::json)
+    ),
+    dest as (
+      select d.id, d.tenant_id, d.status, d.leases, d.rate_log, d.breaker_open_until,
+             case when d.consecutive_failures >= ${request.breaker.threshold} then 1 else d.max_in_flight end as cap,
+             (d.rate_limit->>'count')::int as rate_count, ${PERIOD_MS} as period_ms
+      from destinations d where d.id in (select id from targets)
+      order by d.id
+      for update
+    ),
+    budget as (
+      select dest.*, live.leases as live_leases, live.n as in_flight, recent.n as recent, recent.oldest,
+        case when dest.status <> 'active' or dest.breaker_open_until > now() then 0
+             else greatest(0, least(dest.cap - live.n, coalesce(dest.rate_count - recent.n, 1000000))) end as allowance
+      from dest, clock,
+      lateral (select coalesce(jsonb_object_agg(l.key, l.value), '{}'::jsonb) as leases, count(*) as n
+               from jsonb_each(dest.leases) l where (l.value)::bigint > clock.now_ms) live,
+      lateral (select count(*) as n, min(t) as oldest from unnest(dest.rate_log) t where t > clock.now_ms - dest.period_ms) recent
+    ),
+    candidates as (
+      select c.id, c.destination_id, b.tenant_id, c.rn + b.in_flight as turn
+      from budget b cross join lateral (
+        select x.id, x.destination_id, row_number() over (order by x.next_attempt_at, x.id) as rn
+        from deliveries x
+        where x.destination_id = b.id and x.status = 'pending' and x.next_attempt_at <= now() + interval '1 second'
+          and (x.locked_until is null or x.locked_until < now()) and not (b.live_leases ? x.id)
+        order by x.next_attempt_at, x.id
+        limit b.allowance
+      ) c
+    ),
+    picked as (
+      select id, destination_id from (
+        select candidates.*, row_number() over (partition by tenant_id order by turn, destination_id) as trn from candidates
+      ) t
+      where trn <= coalesce((${JSON.stringify(request.tenantAllowance)}::jsonb ->> tenant_id)::int, ${request.tenantMax})
+      order by trn, turn, destination_id
+      limit ${request.limit}
+    ),
+    budgeted as (
+      update destinations d set
+        leases = b.live_leases || (select jsonb_object_agg(p.id, clock.now_ms + ${request.leaseMs}) from picked p, clock where p.destination_id = d.id),
+        rate_log = case when d.rate_limit is null then '{}'::bigint[] else
+          array(select t from unnest(d.rate_log) t, clock where t > clock.now_ms - b.period_ms)
+          || array(select clock.now_ms from picked p, clock where p.destination_id = d.id) end
+      from budget b
+      where b.id = d.id and d.id in (select destination_id from picked)
+    ),
+    claimed as (
+      update deliveries set locked_until = now() + make_interval(secs => ${request.leaseMs / 1000}::float8)
+      where id in (select id from picked) and status = 'pending'
+      returning id, tenant_id, event_id, destination_id, attempt_count, updated_at
+    ),
+    held as (
+      update deliveries x set status = 'held', next_attempt_at = null, locked_until = null, updated_at = now(),
+        held_reason = case dest.status when 'paused' then 'destination_paused' else 'destination_disabled' end
+      from dest
+      where x.destination_id = dest.id and dest.status <> 'active' and x.id in (select id from named) and x.status = 'pending'
+    )
+    select 'claimed' as kind, c.id, c.tenant_id, c.event_id, c.destination_id, c.attempt_count, c.updated_at,
+           e.payload, e.type, e.provider, e.source_id,
+           d.url, d.secret_sealed, d.previous_secret_sealed, d.previous_secret_expires_at,
+           d.filter, d.transform,
+           -- the request's headers only where a filter may read them
+           case when d.filter is not null then (select r.headers from requests r where r.id = e.request_id) end as headers,
+           null::boolean as more, null::boolean as full, null::timestamptz as blocked_until, null::timestamptz as next_attempt_at
+    from claimed c
+    join events e on e.id = c.event_id
+    join destinations d on d.id = c.destination_id
+    union all
+    select 'backlog', null, b.tenant_id, null, b.id, null, null, null, null, null, null, null, null, null, null, null, null, null,
+           exists (select 1 from deliveries x
+                   where x.destination_id = b.id and x.status = 'pending' and x.next_attempt_at <= now() + interval '1 second'
+                     and (x.locked_until is null or x.locked_until < now()) and not (b.live_leases ? x.id)
+                     and x.id not in (select id from picked)),
+           b.in_flight + (select count(*) from picked p where p.destination_id = b.id) >= b.cap,
+           case when b.status <> 'active' then null
+                when b.breaker_open_until > now() then b.breaker_open_until
+                when b.rate_count is not null and b.recent >= b.rate_count
+                  then to_timestamp((b.oldest + b.period_ms) / 1000.0) end,
+           null
+    from budget b
+    union all
+    select 'early', x.id, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, x.next_attempt_at
+    from deliveries x
+    where x.id in (select id from named) and x.status = 'pending' and x.next_attempt_at > now() + interval '1 second'`.execute(db);
+
+  const result: ClaimResult = { claimed: [], backlog: [], early: [] };
+  for (const row of rows) {
+    if (row.kind === 'claimed') {
+      const { kind, more, full, blocked_until, next_attempt_at, ...delivery } = row;
+      result.claimed.push({
+        ...delivery,
+        updated_at: new Date(row.updated_at as Date),
+        previous_secret_expires_at: asDate(row.previous_secret_expires_at),
+      });
+    } else if (row.kind === 'backlog') {
+      result.backlog.push({
+        destinationId: row.destination_id,
+        tenantId: row.tenant_id,
+        more: row.more === true,
+        full: row.full === true,
+        blockedUntil: asDate(row.blocked_until),
+      });
+    } else result.early.push({ id: row.id, next_attempt_at: new Date(row.next_attempt_at as Date) });
+  }
+  return result;
+}
+
+/**
+ * Due deliveries nobody holds, for the sweeper: per active destination with room, its
+ * oldest, as many as its in-flight cap leaves room for (a capped backlog is not offered
+ * again and again). Pending deliveries of paused or disabled destinations are held on the way.
+ */
+export async function listDueDeliveries(db: Db, olderThanMs: number, limit: number, breaker: BreakerSettings) {
+  await db
+    .updateTable('deliveries')
+    .set((eb) => ({
+      status: 'held',
+      next_attempt_at: null,
+      locked_until: null,
+      updated_at: new Date(),
+      held_reason: eb
+        .case()
+        .when(
+          eb.exists(
+            eb
+              .selectFrom('destinations')
+              .select('destinations.id')
+              .whereRef('destinations.id', '=', 'deliveries.destination_id')
+              .where('destinations.status', '=', 'paused'),
+          ),
+        )
+        .then('destination_paused' as const)
+        .else('destination_disabled' as const)
+        .end(),
+    }))
+    .where('status', '=', 'pending')
+    .where('destination_id', 'in', (eb) => eb.selectFrom('destinations').select('id').where('status', '<>', 'active'))
+    .where((eb) => eb.or([eb('locked_until', 'is', null), eb('locked_until', '<', sql<Date>`now()`)]))
+    .execute();
+  const { rows } = await sql<{ id: string; next_attempt_at: Date; locked_until: Date | null }>`
+    select x.id, x.next_attempt_at, x.locked_until
+    from destinations d
+    cross join lateral (
+      select count(*) as n from jsonb_each(d.leases) l where (l.value)::bigint > (extract(epoch from now()) * 1000)::bigint
+    ) live
+    cross join lateral (
+      select x.id, x.next_attempt_at, x.locked_until from deliveries x
+      where x.destination_id = d.id and x.status = 'pending'
+        and x.next_attempt_at <= now() - make_interval(secs => ${olderThanMs / 1000})
+        and (x.locked_until is null or x.locked_until < now())
+      order by x.next_attempt_at, x.id
+      limit greatest(0, (case when d.consecutive_failures >= ${breaker.threshold} then 1 else d.max_in_flight end) - live.n)
+    ) x
+    where d.status = 'active' and (d.breaker_open_until is null or d.breaker_open_until <= now())
+    order by x.next_attempt_at
+    limit ${limit}`.execute(db);
+  return rows.map((r) => ({ ...r, next_attempt_at: new Date(r.next_attempt_at), locked_until: asDate(r.locked_until) }));
+}
+
+/** Holds a destination's pending deliveries that nobody is attempting (it was just disabled). */
+export function holdPendingDeliveries(db: Db, destinationId: string, reason: 'destination_paused' | 'destination_disabled') {
+  return db
+    .updateTable('deliveries')
+    .set({ status: 'held', held_reason: reason, next_attempt_at: null, locked_until: null, updated_at: new Date() })
+    .where('destination_id', '=', destinationId)
+    .where('status', '=', 'pending')
+    .where((eb) => eb.or([eb('locked_until', 'is', null), eb('locked_until', '<', sql<Date>`now()`)]))
+    .execute();
+}
