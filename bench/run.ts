@@ -6,7 +6,8 @@
 //   BENCH_DURATION     length of each load phase (default 10s)
 //   BENCH_CONNECTIONS  closed-loop connections (default 32)
 //   BENCH_PRELOAD      events of history for the second pass (default 1000000; 0 skips it)
-//   BENCH_TARGETS      naive,scale,embedded (default all three)
+//   BENCH_TARGETS      naive,scale,embedded (default all three); `isolation` (or
+//                      `npm run bench -- isolation`) runs bench/isolation.ts instead
 //   BENCH_PACED        the paced rate, when running a target without the naive one
 //   BENCH_FILTERS      instead: the cost of N filtered destinations on ingest (bench/filters.ts;
 //                      scale mode, or embedded with BENCH_TARGETS=embedded; BENCH_ROUNDS, default 3)
@@ -117,6 +118,15 @@ async function timeLists(api: { url: string; key: string }): Promise<string> {
 }
 
 const dropTemplate = await setupTemplate();
+if (process.argv.slice(2).includes('isolation') || TARGETS.includes('isolation')) {
+  const { isolationBench } = await import('./isolation.ts');
+  try {
+    await isolationBench();
+  } finally {
+    await dropTemplate();
+  }
+  process.exit(0);
+}
 const receiver = new Receiver();
 await receiver.start();
 if (process.env.BENCH_FILTERS) {

@@ -3,12 +3,15 @@ import { ApiError, api, type Destination, errorText, type Source } from '../api.
 import { Badge, Code, Copyable, Empty, ErrorBox, Field, Icon, Loading, Notice, PageHeader, toast, useConfirm } from '../components.tsx';
 import { destinations, sources, useResource } from '../data.ts';
 import { dateTime, plural } from '../format.ts';
+import type { Tone } from '../log-store.ts';
 import { KNOWN_GLOBS, provider as providerInfo } from '../providers.ts';
 import { href, navigate } from '../router.ts';
 import { DeliveriesChart, ms, percent, RANGES, type Stats, sum, useStats } from '../stats.tsx';
 import { useSubmit } from '../submit.ts';
 import { RulesPanel } from './DestinationRules.tsx';
 import { NewSourceButton, ProviderChip } from './Sources.tsx';
+
+const STATUS_TONE: Record<Destination['status'], Tone> = { active: 'ok', paused: 'muted', disabled: 'bad' };
 
 /** Event types a destination takes: none chosen means every type. Exact types or globs (video.asset.*). */
 function TypePicker({ value, onChange, providerId }: { value: string[]; onChange: (v: string[]) => void; providerId: string | undefined }) {
@@ -196,7 +199,7 @@ function DestinationCard({
   const id = destination.id;
 
   return (
-    <article class={`card dest-card ${destination.paused ? 'is-paused' : ''}`} data-destination={id}>
+    <article class={`card dest-card ${destination.status !== 'active' ? 'is-paused' : ''}`} data-destination={id}>
       {confirmEl}
       {!editing ? (
         <>
@@ -204,8 +207,28 @@ function DestinationCard({
             <code class="dest-url truncate" title={destination.url}>
               {destination.url}
             </code>
-            {destination.paused ? <Badge tone="muted">paused</Badge> : <Badge tone="ok">active</Badge>}
+            <Badge tone={STATUS_TONE[destination.status]}>{destination.status}</Badge>
           </div>
+          <p class="small muted" data-controls>
+            {destination.max_in_flight === 1 ? 'One at a time, in order' : `Up to ${destination.max_in_flight} at once`}
+            {destination.rate_limit && ` · at most ${destination.rate_limit.count} per ${destination.rate_limit.period}`}
+            {destination.consecutive_failures > 0 &&
+              ` · ${destination.consecutive_failures} failed in a row${destination.failing_since ? ` since ${dateTime(destination.failing_since)}` : ''}`}
+          </p>
+          {destination.status === 'disabled' && (
+            <Notice tone="warn">
+              Disabled by the circuit breaker{destination.disabled_at ? ` on ${dateTime(destination.disabled_at)}` : ''} after failing for
+              too long. Its deliveries are held, not lost: re-enable it once the endpoint works and they go out, oldest first.
+            </Notice>
+          )}
+          {destination.status === 'active' &&
+            destination.breaker_open_until &&
+            new Date(destination.breaker_open_until).getTime() > Date.now() && (
+              <p class="small muted">
+                <Badge tone="warn">backing off</Badge> The endpoint keeps failing: one probe at a time, the next after{' '}
+                {dateTime(destination.breaker_open_until)}.
+              </p>
+            )}
           <div class="chips">
             {destination.event_types?.length ? (
               destination.event_types.map((t) => (
@@ -258,16 +281,20 @@ function DestinationCard({
               class="btn btn-sm"
               disabled={busy !== null}
               onClick={() =>
-                act('pause', async () => {
-                  await api.patch('/v1/destinations/{id}', { path: { id }, body: { paused: !destination.paused } });
+                act('status', async () => {
+                  const active = destination.status === 'active';
+                  await api.patch('/v1/destinations/{id}', { path: { id }, body: { status: active ? 'paused' : 'active' } });
                   toast(
-                    destination.paused ? 'Resumed: held deliveries are going out now.' : 'Paused: deliveries are held until you resume.',
+                    active
+                      ? 'Paused: deliveries are held until you resume.'
+                      : 'Active again: held deliveries are going out now, oldest first.',
                   );
                   await destinations.load();
                 })
               }
             >
-              <Icon name={destination.paused ? 'play' : 'pause'} size={14} /> {destination.paused ? 'Resume' : 'Pause'}
+              <Icon name={destination.status === 'active' ? 'pause' : 'play'} size={14} />{' '}
+              {destination.status === 'active' ? 'Pause' : destination.status === 'disabled' ? 'Re-enable' : 'Resume'}
             </button>
             <SecretReveal destination={destination} />
             <button

@@ -255,7 +255,7 @@ export function SourceDetailPage({ id, setup }: { id: string; setup: boolean }) 
             {mine.map((d) => (
               <li key={d.id} class="dest-line">
                 <code class="truncate">{d.url}</code>
-                {d.paused && <Badge tone="muted">paused</Badge>}
+                {d.status !== 'active' && <Badge tone="muted">{d.status}</Badge>}
                 <span class="muted">{d.event_types?.length ? d.event_types.join(', ') : 'all event types'}</span>
               </li>
             ))}
