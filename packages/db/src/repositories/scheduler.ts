@@ -37,7 +37,7 @@ export interface ClaimRequest {
 export interface DestinationBacklog {
   destinationId: string;
   tenantId: string;
-  /** Due work it has that this claim did not take. */
+  /** Due work it has that this claim did not take (never for a paused or disabled one: the sweeper holds that). */
   more: boolean;
   /** Its in-flight cap is reached: a finishing attempt will make room (and look again). */
   full: boolean;
@@ -157,7 +157,7 @@ export async function claimDue(db: Db, request: ClaimRequest): Promise<ClaimResu
     join destinations d on d.id = c.destination_id
     union all
     select 'backlog', null, b.tenant_id, null, b.id, null, null, null, null, null, null, null, null, null, null, null, null, null,
-           exists (select 1 from deliveries x
+           b.status = 'active' and exists (select 1 from deliveries x
                    where x.destination_id = b.id and x.status = 'pending' and x.next_attempt_at <= now() + interval '1 second'
                      and (x.locked_until is null or x.locked_until < now()) and not (b.live_leases ? x.id)
                      and x.id not in (select id from picked)),
@@ -201,32 +201,22 @@ export async function claimDue(db: Db, request: ClaimRequest): Promise<ClaimResu
  * again and again). Pending deliveries of paused or disabled destinations are held on the way.
  */
 export async function listDueDeliveries(db: Db, olderThanMs: number, limit: number, breaker: BreakerSettings) {
-  await db
-    .updateTable('deliveries')
-    .set((eb) => ({
-      status: 'held',
-      next_attempt_at: null,
-      locked_until: null,
-      updated_at: new Date(),
-      held_reason: eb
-        .case()
-        .when(
-          eb.exists(
-            eb
-              .selectFrom('destinations')
-              .select('destinations.id')
-              .whereRef('destinations.id', '=', 'deliveries.destination_id')
-              .where('destinations.status', '=', 'paused'),
-          ),
-        )
-        .then('destination_paused' as const)
-        .else('destination_disabled' as const)
-        .end(),
-    }))
-    .where('status', '=', 'pending')
-    .where('destination_id', 'in', (eb) => eb.selectFrom('destinations').select('id').where('status', '<>', 'active'))
-    .where((eb) => eb.or([eb('locked_until', 'is', null), eb('locked_until', '<', sql<Date>`now()`)]))
+  // Read first and write only when there is something to hold: an idle sweep writes nothing.
+  const inactive = await db
+    .selectFrom('destinations')
+    .select(['id', 'status'])
+    .where('status', '<>', 'active')
+    .where((eb) =>
+      eb.exists(
+        eb
+          .selectFrom('deliveries')
+          .select('deliveries.id')
+          .whereRef('deliveries.destination_id', '=', 'destinations.id')
+          .where('deliveries.status', '=', 'pending'),
+      ),
+    )
     .execute();
+  for (const d of inactive) await holdPendingDeliveries(db, d.id, d.status === 'paused' ? 'destination_paused' : 'destination_disabled');
   const { rows } = await sql<{ id: string; next_attempt_at: Date; locked_until: Date | null }>`
     select x.id, x.next_attempt_at, x.locked_until
     from destinations d
