@@ -77,6 +77,7 @@ export class DeliveryWorker {
   /** Destinations with due work that this process's limits left waiting, with their tenant. */
   readonly #wanted = new Map<string, string | null>();
   readonly #wakeTimers = new Map<string, { at: number; timer: NodeJS.Timeout }>();
+  #claiming: Promise<void> = Promise.resolve();
   #pumping = false;
   #pumpAgain = false;
 
@@ -147,6 +148,13 @@ export class DeliveryWorker {
       return Promise.resolve();
     }
     let result: ClaimResult;
+    // One claim at a time in this process: each reads the tenants' shares the previous one left.
+    const turn = this.#claiming;
+    let done = () => {};
+    this.#claiming = new Promise<void>((resolve) => {
+      done = resolve;
+    });
+    await turn;
     try {
       result = await claimDue(this.#deps.db, {
         ids,
@@ -159,10 +167,12 @@ export class DeliveryWorker {
       });
     } catch (err) {
       this.#slots.release(granted);
+      done();
       throw err;
     }
-    this.#slots.release(granted - result.claimed.length);
     for (const d of result.claimed) this.#tenantInFlight.set(d.tenant_id, (this.#tenantInFlight.get(d.tenant_id) ?? 0) + 1);
+    done();
+    this.#slots.release(granted - result.claimed.length);
     for (const b of result.backlog) {
       if (!b.more) continue;
       if (b.blockedUntil) this.#wakeAt(b.destinationId, b.blockedUntil.getTime());
