@@ -16,6 +16,8 @@ import { createMuxSource, freshMuxEvent, type InProcessHookline, MUX_SECRET, sta
 // two deliveries per chunk with a pause, so a job lasts long enough to be cancelled midway.
 const SETTINGS = {
   HOOKLINE_RETRY_SCHEDULE: '50ms',
+  // Dead letters are made by failing many deliveries at once: the circuit breaker would hold them back instead.
+  HOOKLINE_BREAKER_THRESHOLD: '1000000',
   HOOKLINE_DELIVERY_TIMEOUT: '1s',
   HOOKLINE_REPLAY_POLL_INTERVAL: '100ms',
   HOOKLINE_REPLAY_CHUNK: '2',
