@@ -278,9 +278,8 @@ export async function buildApp(config: Config, roles: ReadonlySet<Role>): Promis
 /** What opens each alert, from the settings (CONTRACT §8). */
 function alertThresholds(config: Config) {
   return {
-    // TODO(h13-scheduler): config.breaker.threshold (HOOKLINE_BREAKER_THRESHOLD, default 10)
-    // once the breaker is on main; read through this cast until then.
-    destinationFailingAfter: (config as { breaker?: { threshold: number } }).breaker?.threshold ?? 10,
+    // A destination is failing exactly when its circuit breaker trips.
+    destinationFailingAfter: config.breaker.threshold,
     rejectThreshold: config.alertRejectThreshold,
     rejectWindowMs: config.alertRejectWindowMs,
     silentAfterSeconds: Math.round(config.alertSilentAfterMs / 1000),
