@@ -59,6 +59,8 @@ export function AlertsPage() {
       setOpen([...unacknowledged.data, ...acknowledged.data].sort((a, b) => (a.id < b.id ? 1 : -1)));
       setResolved(done.data);
       setError(null);
+      // Alerts open and resolve by themselves: the navigation's count follows what this page lists.
+      window.dispatchEvent(new Event(ALERTS_CHANGED));
     } catch (err) {
       setError(err);
     }
