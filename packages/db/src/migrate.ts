@@ -14,6 +14,7 @@ import * as alerts from './migrations/2026_12_01_0008_alerts.ts';
 import * as replayJobs from './migrations/2026_12_01_0009_replay_jobs.ts';
 import * as routingRules from './migrations/2026_12_01_0010_routing_rules.ts';
 import * as stats from './migrations/2026_12_01_0011_stats.ts';
+import * as searchDepthGuard from './migrations/2026_12_01_0012_search_depth_guard.ts';
 
 /** Migrations are listed here, in order, so bundling and tsx both find them without fs globbing. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -32,6 +33,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '2026_12_01_0010_routing_rules': routingRules,
   '2026_12_01_0009_replay_jobs': replayJobs,
   '2026_12_01_0011_stats': stats,
+  '2026_12_01_0012_search_depth_guard': searchDepthGuard,
 };
 
 class StaticProvider implements MigrationProvider {
