@@ -4,16 +4,6 @@ import type { Database, DeliveryStatus, NewAttempt } from '../tables.ts';
 import { type Page, pageOf } from './pagination.ts';
 import { countAttemptsCte } from './stats.ts';
 
-/**
- * Gives back the leases of deliveries this process claimed but will not attempt (it is
- * shutting down), so the sweeper hands each to a worker once, without waiting for the
- * lease to lapse. Only by the lease holder: nobody else can hold a lease that has not lapsed.
- */
-export async function releaseDeliveryLeases(db: Db, ids: readonly string[]): Promise<void> {
-  if (ids.length === 0) return;
-  await db.updateTable('deliveries').set({ locked_until: null }).where('id', 'in', ids).where('status', '=', 'pending').execute();
-}
-
 /** One claimed delivery with what its attempt needs. */
 export interface ClaimedDelivery {
   id: string;
