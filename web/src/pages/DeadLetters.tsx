@@ -43,16 +43,27 @@ const JOB_TONE: Record<ReplayJob['status'], Tone> = {
 
 /**
  * Replay jobs with their progress, polled while one is unfinished; cancel stops one between
- * chunks. `onSettled` is told when the last unfinished job ends (the page's counts changed).
+ * chunks. `onSettled` is told whenever a job is seen finished that was not finished at the
+ * previous read (the page's counts changed). A job can be created and finish between two
+ * reads, so "was unfinished, now is not" would miss it.
  */
+const isUnfinished = (job: ReplayJob) => job.status === 'queued' || job.status === 'running';
+
 export function ReplayJobs({ refresh, onSettled }: { refresh: number; onSettled?: () => void }) {
   const [jobs, setJobs] = useState<ReplayJob[] | null>(null);
   const [error, setError] = useState<unknown>(null);
   const now = useNow();
+  // Ids of the jobs finished at the previous read; null before the first read.
+  const finishedBefore = useRef<Set<string> | null>(null);
   const load = async () => {
     try {
-      setJobs((await api.get('/v1/replays', { query: { limit: 10 } })).data);
+      const data = (await api.get('/v1/replays', { query: { limit: 10 } })).data;
+      setJobs(data);
       setError(null);
+      const finished = new Set(data.filter((j) => !isUnfinished(j)).map((j) => j.id));
+      const previous = finishedBefore.current;
+      finishedBefore.current = finished;
+      if (previous && [...finished].some((id) => !previous.has(id))) onSettled?.();
     } catch (err) {
       setError(err);
     }
@@ -60,11 +71,8 @@ export function ReplayJobs({ refresh, onSettled }: { refresh: number; onSettled?
   useEffect(() => {
     void load();
   }, [refresh]);
-  const unfinished = jobs?.some((j) => j.status === 'queued' || j.status === 'running');
-  const wasUnfinished = useRef(false);
+  const unfinished = jobs?.some(isUnfinished);
   useEffect(() => {
-    if (wasUnfinished.current && !unfinished) onSettled?.();
-    wasUnfinished.current = Boolean(unfinished);
     if (!unfinished) return;
     const timer = setInterval(load, 1000);
     return () => clearInterval(timer);
@@ -120,7 +128,7 @@ export function ReplayJobs({ refresh, onSettled }: { refresh: number; onSettled?
                 <span class="muted">({pct} %)</span>
               </td>
               <td class="row-actions">
-                {(job.status === 'queued' || job.status === 'running') && (
+                {isUnfinished(job) && (
                   <button type="button" class="btn btn-sm btn-ghost danger-text" onClick={() => cancel(job)}>
                     Cancel
                   </button>
