@@ -218,8 +218,9 @@ describe('alerts: channels, lifecycle, outbox', () => {
     expect(kinds(webhookNotices(tenant.tenantId))).toEqual(['alert.opened delivery.backlog', 'alert.resolved delivery.backlog']);
   });
 
-  // TODO(h13-scheduler): drive real failures once the breaker is on main; until then the
-  // breaker's columns (migration 0007) are set directly, as the breaker sets them.
+  // The breaker's columns are set directly, as the breaker sets them, so each step is certain
+  // (re-enabling without a success is not a recovery yet); destination-lifecycle.test.ts drives
+  // the same story with real failures.
   it('a failing, then disabled destination raises each alert once on every channel, and a recovered alert after a success', async () => {
     const tenant = await tenantWithChannels();
     const endpoint = await startReceiver();

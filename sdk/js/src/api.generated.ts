@@ -2714,7 +2714,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Redeliver this destination's held and failed deliveries (or those of the given status); without `since`, a disabled destination replays everything since it was disabled */
+        /** Redeliver this destination's held and failed deliveries (or those of the given status); a disabled destination is re-enabled first (its held deliveries are due now, counted in `count`) and, without `since`, replays everything since it was disabled */
         post: {
             parameters: {
                 query?: never;

@@ -164,7 +164,8 @@ export function statusChanges(destination: Destination, status: 'active' | 'paus
 
 /**
  * Applies the changes; if the destination became active, its held deliveries are due now,
- * oldest first (the claim takes a destination's deliveries by due time, then id).
+ * oldest first (the claim takes a destination's deliveries by due time, then id). Answers
+ * the destination as changed and how many held deliveries that released.
  */
 export async function updateWithStatus(
   deps: { db: Db; queue: DeliveryQueue },
@@ -172,15 +173,14 @@ export async function updateWithStatus(
   tenantId: string,
   destination: Destination,
   changes: Parameters<typeof updateDestination>[3],
-) {
+): Promise<{ updated: Destination | undefined; released: number }> {
   const updated = await updateDestination(deps.db, tenantId, destination.id, changes);
-  if (updated && updated.status === 'active' && destination.status !== 'active') {
-    const released = await releaseHeldDeliveries(deps.db, tenantId, destination.id);
-    void enqueueOrLeaveToSweeper(
-      deps.queue,
-      released.map((d) => ({ deliveryId: d.id, runAt: d.next_attempt_at as Date })),
-      log,
-    );
-  }
-  return updated;
+  if (updated?.status !== 'active' || destination.status === 'active') return { updated, released: 0 };
+  const released = await releaseHeldDeliveries(deps.db, tenantId, destination.id);
+  void enqueueOrLeaveToSweeper(
+    deps.queue,
+    released.map((d) => ({ deliveryId: d.id, runAt: d.next_attempt_at as Date })),
+    log,
+  );
+  return { updated, released: released.length };
 }

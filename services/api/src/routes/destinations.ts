@@ -241,7 +241,7 @@ export const destinationRoutes: FastifyPluginAsyncTypebox<ApiDeps> = async (app,
         changes.previous_secret_sealed = destination.secret_sealed;
         changes.previous_secret_expires_at = new Date(Date.now() + ROTATION_OVERLAP_MS);
       }
-      const updated = await updateWithStatus(deps, request.log, request.tenantId, destination, changes);
+      const { updated } = await updateWithStatus(deps, request.log, request.tenantId, destination, changes);
       if (!updated) throw notFound('destination');
       return { ...destinationView(updated), ...(secret ? { signing_secret: secret } : {}) };
     },

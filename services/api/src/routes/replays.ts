@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { isId } from '@hookline/core';
 import { cancelReplayJob, getDestination, getReplayJob, listReplayJobs } from '@hookline/db';
 import { Type } from '@sinclair/typebox';
+import { statusChanges, updateWithStatus } from '../delivery-controls.ts';
 import type { ApiDeps } from '../deps.ts';
 import { ApiError, notFound } from '../errors.ts';
 import {
@@ -110,7 +111,7 @@ export const replayRoutes: FastifyPluginAsyncTypebox<ApiDeps> = async (app, deps
       schema: {
         tags: ['destinations'],
         summary:
-          "Redeliver this destination's held and failed deliveries (or those of the given status); without `since`, a disabled destination replays everything since it was disabled",
+          "Redeliver this destination's held and failed deliveries (or those of the given status); a disabled destination is re-enabled first (its held deliveries are due now, counted in `count`) and, without `since`, replays everything since it was disabled",
         params: IdParams,
         body: Type.Object(
           {
@@ -132,6 +133,13 @@ export const replayRoutes: FastifyPluginAsyncTypebox<ApiDeps> = async (app, deps
       const destination = isId('destination', id) ? await getDestination(deps.db, request.tenantId, id) : undefined;
       if (!destination) throw notFound('destination');
       const { since, until, status } = request.body ?? {};
+      // Replaying a disabled destination says it is back: it is re-enabled first, as by PATCH
+      // status "active" (every held delivery due now, counted here); the job's deliveries would
+      // otherwise only be held again.
+      const { released } =
+        destination.status === 'disabled'
+          ? await updateWithStatus(deps, request.log, request.tenantId, destination, statusChanges(destination, 'active'))
+          : { released: 0 };
       const job = await startReplay(deps.db, request.tenantId, {
         destination_id: destination.id,
         status: status === undefined ? HELD_OR_FAILED : Array.isArray(status) ? status : [status],
@@ -139,7 +147,7 @@ export const replayRoutes: FastifyPluginAsyncTypebox<ApiDeps> = async (app, deps
         since: since ?? destination.disabled_at?.toISOString(),
         until,
       });
-      return reply.code(202).send({ count: job.total, id: job.id });
+      return reply.code(202).send({ count: released + job.total, id: job.id });
     },
   );
 };
