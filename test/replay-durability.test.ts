@@ -32,7 +32,7 @@ describe.skipIf(testBackend() !== 'postgres')('a bulk replay survives kill -9', 
     cleanups.length = 0;
   });
 
-  it(`replays ${EVENTS.toLocaleString('en')} dead letters across a SIGKILL of the worker: every one delivered, duplicates only for attempts in flight`, async () => {
+  it(`replays ${EVENTS.toLocaleString('en')} dead letters found by a search across a SIGKILL of the worker: every one delivered, duplicates only for attempts in flight`, async () => {
     const storage = await backendEnv();
     const receiver = await startReceiver(() => ({ status: 200 }));
     cleanups.push(
@@ -58,7 +58,7 @@ describe.skipIf(testBackend() !== 'postgres')('a bulk replay survives kill -9', 
     await db.query(
       `insert into events (id, tenant_id, source_id, type, provider, provider_event_id, provider_event_type, received_at, payload)
        select ${id('evt')}, $1, $2, 'video.asset.ready', 'mux', 'seed-' || g, 'video.asset.ready', now() - interval '1 minute',
-              json_build_object('id', ${id('evt')}, 'type', 'video.asset.ready', 'data', json_build_object('n', g))::text
+              json_build_object('id', ${id('evt')}, 'type', 'video.asset.ready', 'data', json_build_object('n', g, 'passthrough', 'bulk'))::text
        from generate_series(1, ${EVENTS}) g`,
       [tenant.tenantId, source.id],
     );
@@ -71,7 +71,10 @@ describe.skipIf(testBackend() !== 'postgres')('a bulk replay survives kill -9', 
     expect(counts.total).toBe(EVENTS);
 
     const started = Date.now();
-    const job = await tenant.api.ok('POST', '/v1/replays', { filter: { destination_id: destination.id, status: ['failed'] } });
+    // A search among the selection's fields: the runner resolves it chunk by chunk, so it resumes like the rest.
+    const filter = { destination_id: destination.id, status: ['failed'], q: 'data.passthrough:bulk' };
+    expect(await tenant.api.ok('POST', '/v1/replays/preview', { filter })).toEqual({ total: EVENTS });
+    const job = await tenant.api.ok('POST', '/v1/replays', { filter });
     expect(job.total).toBe(EVENTS);
     const progress = async () =>
       (await db.query<{ status: string; done: number }>('select status, done from replay_jobs where id = $1', [job.id])).rows[0]!;

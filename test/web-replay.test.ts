@@ -20,7 +20,7 @@ import { createMuxSource, freshMuxEvent, MUX_SECRET } from './helpers.ts';
 /**
  * Dead letters in a real browser: a destination that failed every attempt shows its count,
  * "Replay these" previews how many, the replay job's progress shows in the jobs panel, and
- * every dead letter arrives. One backend is enough (the UI does not see storage): PostgreSQL,
+ * every dead letter arrives. Then bulk retry by search from the live log. One backend is enough (the UI does not see storage): PostgreSQL,
  * whose process starts faster than an embedded one on a busy machine.
  */
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -56,29 +56,46 @@ describe.skipIf(testBackend() !== 'postgres')('dead letters in the web UI', () =
     await storage?.cleanup();
   });
 
+  /** A tenant with a Mux source, and how to log the browser in as it (after logging out whoever was). */
+  async function newTenant(name: string) {
+    const email = `${name}${Date.now()}@example.test`;
+    const api = new ApiClient(hookline.url);
+    api.apiKey = (await api.ok('POST', '/v1/signup', { email, password: 'correct horse battery', name })).api_key;
+    const source = await createMuxSource(api);
+    const login = async () => {
+      await context.clearCookies();
+      await page.goto(`${hookline.url}/#/login`);
+      await page.getByLabel('Email').fill(email);
+      await page.getByLabel('Password').fill('correct horse battery');
+      await page.getByRole('button', { name: /Log in/ }).click();
+    };
+    return { api, source, login };
+  }
+
+  /** Signed Mux events, each with `data.passthrough` when given; their event ids. */
+  async function send(ingestUrl: string, count: number, passthrough?: string): Promise<string[]> {
+    const ids: string[] = [];
+    for (let i = 0; i < count; i++) {
+      const fresh = freshMuxEvent();
+      const body = passthrough ? fresh.replace(/"data": \{/, `"data": {\n    "passthrough": "${passthrough}",`) : fresh;
+      ids.push((await sendWebhook(ingestUrl, body, { 'mux-signature': muxSignature(body, MUX_SECRET) })).body.id);
+    }
+    return ids;
+  }
+
   it('shows dead letters per destination, previews the count, replays them and shows the job finish', async () => {
     const errors: string[] = [];
     page.on('pageerror', (err) => errors.push(err.message));
 
     // A tenant whose destination gave up on three events, then came back.
-    const email = `replay${Date.now()}@example.test`;
-    const tenant = { api: new ApiClient(hookline.url) };
-    tenant.api.apiKey = (await tenant.api.ok('POST', '/v1/signup', { email, password: 'correct horse battery', name: 'Replay' })).api_key;
-    const source = await createMuxSource(tenant.api);
-    await tenant.api.ok('POST', '/v1/destinations', { source_id: source.id, url: receiver.url });
-    const ids: string[] = [];
-    for (let i = 0; i < 3; i++) {
-      const body = freshMuxEvent();
-      ids.push((await sendWebhook(source.ingest_url, body, { 'mux-signature': muxSignature(body, MUX_SECRET) })).body.id);
-    }
-    await eventually(async () => (await tenant.api.ok('GET', '/v1/dead-letters/counts')).total === 3);
+    const { api, source, login } = await newTenant('replay');
+    await api.ok('POST', '/v1/destinations', { source_id: source.id, url: receiver.url });
+    const ids = await send(source.ingest_url, 3);
+    await eventually(async () => (await api.ok('GET', '/v1/dead-letters/counts')).total === 3);
     receiver.respondWith(() => ({ status: 200 }));
     const before = receiver.received.length;
 
-    await page.goto(`${hookline.url}/#/login`);
-    await page.getByLabel('Email').fill(email);
-    await page.getByLabel('Password').fill('correct horse battery');
-    await page.getByRole('button', { name: /Log in/ }).click();
+    await login();
     await page.getByRole('link', { name: 'Dead letters' }).click();
 
     await expect.poll(() => page.getByTestId('dead-letter-count').first().textContent()).toBe('3');
@@ -99,5 +116,47 @@ describe.skipIf(testBackend() !== 'postgres')('dead letters in the web UI', () =
     ).toEqual([...ids].sort());
     await expect.poll(() => page.getByText('No dead letters. Every delivery arrived').count()).toBe(1);
     expect(errors).toEqual([]);
+  });
+
+  it('replays the events a search finds from the live log: the preview counts what the job redelivers', async () => {
+    const errors: string[] = [];
+    page.on('pageerror', (err) => errors.push(err.message));
+    const { api, source, login } = await newTenant('search');
+    const found = await startReceiver(() => ({ status: 200 }));
+    try {
+      await api.ok('POST', '/v1/destinations', { source_id: source.id, url: found.url });
+      const tag = `order-${Date.now()}`;
+      const ids = await send(source.ingest_url, 2, tag);
+      await send(source.ingest_url, 1, 'another-order');
+      // Delivered and recorded, so the replay's attempts are the only ones left to come.
+      await eventually(async () => {
+        const events = (await api.ok('GET', '/v1/events')).data as { status: string }[];
+        return events.length === 3 && events.every((e) => e.status === 'delivered');
+      });
+      const before = found.received.length;
+
+      await login();
+      await page.getByRole('link', { name: 'Live log' }).click();
+      await page.getByRole('searchbox', { name: /Search events/ }).fill(`data.passthrough:${tag}`);
+      await page.keyboard.press('Enter');
+      await expect.poll(() => page.locator('.log-row').count()).toBe(2);
+      await page.getByRole('button', { name: 'Replay…' }).click();
+      await expect.poll(() => page.getByTestId('replay-preview').textContent()).toBe('2');
+      await page.getByRole('dialog').getByRole('button', { name: 'Replay events' }).click();
+      await page.getByText('Replaying 2 deliveries').waitFor();
+
+      await found.waitFor(before + 2);
+      expect(
+        found.received
+          .slice(before)
+          .map((r) => r.headers['webhook-id'])
+          .sort(),
+      ).toEqual([...ids].sort());
+      const jobs = (await api.ok('GET', '/v1/replays')).data;
+      expect(jobs).toMatchObject([{ total: 2, filter: { q: `data.passthrough:${tag}` } }]);
+      expect(errors).toEqual([]);
+    } finally {
+      await found.close();
+    }
   });
 });

@@ -51,10 +51,12 @@ describe('dead letters and replay jobs', () => {
     return { receiver, destination };
   }
 
-  async function send(ingestUrl: string, type: string, count: number): Promise<string[]> {
+  /** Events of a type, each with `data.passthrough` when given (what a search finds them by). */
+  async function send(ingestUrl: string, type: string, count: number, passthrough?: string): Promise<string[]> {
     const ids: string[] = [];
     for (let i = 0; i < count; i++) {
-      const body = freshMuxEvent(type);
+      const fresh = freshMuxEvent(type);
+      const body = passthrough ? fresh.replace(/"data": \{/, `"data": {\n    "passthrough": "${passthrough}",`) : fresh;
       const answer = await sendWebhook(ingestUrl, body, { 'mux-signature': muxSignature(body, MUX_SECRET) }, hookline.fetch);
       expect(answer.status).toBe(200);
       ids.push(answer.body.id);
@@ -160,14 +162,67 @@ describe('dead letters and replay jobs', () => {
     expect(listed.data.map((j: { id: string }) => j.id)).toEqual(expect.arrayContaining([started.body.id, byRange.id, rest.body.id]));
   });
 
+  it("replays by search: exactly the deliveries of the events `q` finds, chunk by chunk, as previewed; never another tenant's", async () => {
+    const tag = `order-${crypto.randomUUID()}`;
+    const source = await createMuxSource(alice.api);
+    const a = await failingDestination(alice, source.id);
+    const b = await failingDestination(alice, source.id);
+    const matching = await send(source.ingest_url, 'video.asset.ready', 3, tag);
+    const others = await send(source.ingest_url, 'video.asset.ready', 2, `${tag}-other`);
+    // Another tenant's events carry the same passthrough (a tenant of its own: the test below wants Bob with no dead letters).
+    const carol = await signUp(hookline.url, hookline.fetch);
+    const carolSource = await createMuxSource(carol.api);
+    const carols = await failingDestination(carol, carolSource.id);
+    await send(carolSource.ingest_url, 'video.asset.ready', 2, tag);
+    await eventually(
+      async () =>
+        (await deadLetterCount(alice, a.destination.id)) === 5 &&
+        (await deadLetterCount(alice, b.destination.id)) === 5 &&
+        (await deadLetterCount(carol, carols.destination.id)) === 2,
+    );
+    for (const { receiver } of [a, b, carols]) receiver.respondWith(() => ({ status: 200 }));
+    const [aBefore, bBefore, carolBefore] = [a, b, carols].map(({ receiver }) => receiver.received.length) as [number, number, number];
+
+    // Three events at two destinations: six deliveries, three chunks of two (HOOKLINE_REPLAY_CHUNK).
+    const filter = { q: `data.passthrough:${tag} type:video.asset.ready`, status: ['failed'] };
+    expect(await alice.api.ok('POST', '/v1/replays/preview', { filter })).toEqual({ total: 6 });
+    expect(await carol.api.ok('POST', '/v1/replays/preview', { filter })).toEqual({ total: 2 });
+    const job = await alice.api.ok('POST', '/v1/replays', { filter });
+    expect(job).toMatchObject({ status: 'queued', total: 6, done: 0, filter });
+    expect(await finished(alice, job.id)).toMatchObject({ status: 'succeeded', total: 6, done: 6 });
+    await a.receiver.waitFor(aBefore + 3);
+    await b.receiver.waitFor(bBefore + 3);
+    expect(idsFrom(a.receiver, aBefore).sort()).toEqual([...matching].sort());
+    expect(idsFrom(b.receiver, bBefore).sort()).toEqual([...matching].sort());
+    // The other events stayed dead letters, and Carol's were not touched.
+    expect(await deadLetterCount(alice, a.destination.id)).toBe(2);
+    expect(await deadLetterCount(carol, carols.destination.id)).toBe(2);
+    expect(carols.receiver.received.length).toBe(carolBefore);
+
+    // The event-level replay takes the same search into its job.
+    const byEvents = await alice.api.call('POST', '/v1/events/replay', { q: `data.passthrough:${tag}-other`, status: 'failed' });
+    expect(byEvents).toMatchObject({ status: 202, body: { count: 4 } });
+    expect(await finished(alice, byEvents.body.id)).toMatchObject({
+      status: 'succeeded',
+      done: 4,
+      filter: { q: `data.passthrough:${tag}-other`, status: ['failed'] },
+    });
+    await a.receiver.waitFor(aBefore + 5);
+    expect(idsFrom(a.receiver, aBefore + 3).sort()).toEqual([...others].sort());
+    expect(carols.receiver.received.length).toBe(carolBefore);
+  });
+
   it('cancel stops a job between chunks; what it redelivered stays, the rest stay dead letters', async () => {
     const source = await createMuxSource(alice.api);
     const { receiver, destination } = await failingDestination(alice, source.id);
-    await send(source.ingest_url, 'video.asset.ready', 24);
+    await send(source.ingest_url, 'video.asset.ready', 24, 'to-cancel');
     await eventually(async () => (await deadLetterCount(alice, destination.id)) === 24);
     receiver.respondWith(() => ({ status: 200 }));
     const before = receiver.received.length;
-    const job = await alice.api.ok('POST', '/v1/replays', { filter: { destination_id: destination.id, status: ['failed'] } });
+    // A search's job stops the same way (it resolves its query chunk by chunk like any selection).
+    const job = await alice.api.ok('POST', '/v1/replays', {
+      filter: { destination_id: destination.id, status: ['failed'], q: 'data.passthrough:to-cancel' },
+    });
     expect(job.total).toBe(24);
     await eventually(async () => (await alice.api.ok('GET', `/v1/replays/${job.id}`)).done >= 2, 20_000, 20);
     const cancelled = await alice.api.call('POST', `/v1/replays/${job.id}/cancel`);
@@ -212,6 +267,8 @@ describe('dead letters and replay jobs', () => {
     });
     expect(await bad({ status: ['gone'] })).toMatchObject({ code: 'invalid_request' });
     expect(await bad({ colour: 'red' })).toMatchObject({ code: 'invalid_request', message: 'filter: unknown field "colour"' });
+    expect(await bad({ q: 'data.status:' })).toMatchObject({ code: 'invalid_query', message: expect.stringContaining('data.status') });
+    expect((await alice.api.call('POST', '/v1/replays/preview', { filter: { q: 'data.status:' } })).body.error.code).toBe('invalid_query');
     expect((await alice.api.call('GET', '/v1/replays/rpl_nope')).status).toBe(404);
   });
 });

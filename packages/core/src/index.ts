@@ -1,5 +1,6 @@
 export * from './duration.ts';
 export * from './event-query.ts';
+export * from './event-status.ts';
 export * from './event-types.ts';
 export * from './group-commit.ts';
 export * from './hashing.ts';

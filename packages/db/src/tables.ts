@@ -323,6 +323,11 @@ export interface ReplaySelection {
   until?: string | undefined;
   /** Exactly these events (e.g. "replay exactly these" after trying a rule on history). */
   event_ids?: string[] | undefined;
+  /**
+   * The events `GET /v1/events?q=` finds (parseEventQuery), kept as text and resolved chunk
+   * by chunk: a bulk retry by search has no size cap and resumes like any other selection.
+   */
+  q?: string | undefined;
 }
 
 /** Rollups for GET /v1/stats per minute and hour (migration 2026_12_01_0011, repositories/stats.ts): summed over shards on read. */

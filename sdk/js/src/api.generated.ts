@@ -1602,7 +1602,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** How many events the filters and search match: the preview before a bulk replay */
+        /** How many events the filters and search match, counted up to a limit (the exact count of deliveries a replay would redeliver is POST /v1/replays/preview) */
         get: {
             parameters: {
                 query?: {
@@ -2293,6 +2293,8 @@ export interface paths {
                                     until?: string;
                                     /** @description Exactly these events (their deliveries) */
                                     event_ids?: string[];
+                                    /** @description Search terms, all of which must match: `path:value` on the normalized envelope (`data.passthrough:abc`, `object.id:xyz`, `type:video.asset.ready`; quote values with spaces) or an event id / provider event id */
+                                    q?: string;
                                 };
                                 /** @description Deliveries the selection picked when the job was made */
                                 total: number;
@@ -2343,6 +2345,8 @@ export interface paths {
                             until?: string;
                             /** @description Exactly these events (their deliveries) */
                             event_ids?: string[];
+                            /** @description Search terms, all of which must match: `path:value` on the normalized envelope (`data.passthrough:abc`, `object.id:xyz`, `type:video.asset.ready`; quote values with spaces) or an event id / provider event id */
+                            q?: string;
                         };
                     };
                 };
@@ -2377,6 +2381,8 @@ export interface paths {
                                 until?: string;
                                 /** @description Exactly these events (their deliveries) */
                                 event_ids?: string[];
+                                /** @description Search terms, all of which must match: `path:value` on the normalized envelope (`data.passthrough:abc`, `object.id:xyz`, `type:video.asset.ready`; quote values with spaces) or an event id / provider event id */
+                                q?: string;
                             };
                             /** @description Deliveries the selection picked when the job was made */
                             total: number;
@@ -2467,6 +2473,8 @@ export interface paths {
                             until?: string;
                             /** @description Exactly these events (their deliveries) */
                             event_ids?: string[];
+                            /** @description Search terms, all of which must match: `path:value` on the normalized envelope (`data.passthrough:abc`, `object.id:xyz`, `type:video.asset.ready`; quote values with spaces) or an event id / provider event id */
+                            q?: string;
                         };
                     };
                 };
@@ -2567,6 +2575,8 @@ export interface paths {
                                 until?: string;
                                 /** @description Exactly these events (their deliveries) */
                                 event_ids?: string[];
+                                /** @description Search terms, all of which must match: `path:value` on the normalized envelope (`data.passthrough:abc`, `object.id:xyz`, `type:video.asset.ready`; quote values with spaces) or an event id / provider event id */
+                                q?: string;
                             };
                             /** @description Deliveries the selection picked when the job was made */
                             total: number;
@@ -2655,6 +2665,8 @@ export interface paths {
                                 until?: string;
                                 /** @description Exactly these events (their deliveries) */
                                 event_ids?: string[];
+                                /** @description Search terms, all of which must match: `path:value` on the normalized envelope (`data.passthrough:abc`, `object.id:xyz`, `type:video.asset.ready`; quote values with spaces) or an event id / provider event id */
+                                q?: string;
                             };
                             /** @description Deliveries the selection picked when the job was made */
                             total: number;

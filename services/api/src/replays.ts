@@ -1,4 +1,4 @@
-import { isId } from '@hookline/core';
+import { EventQueryError, isId, parseEventQuery } from '@hookline/core';
 import {
   countReplaySelection,
   createReplayJob,
@@ -11,18 +11,18 @@ import {
 // Hint, Kind, OptionalKind, ReadonlyKind: named so the declaration build (npm run build) can write these schemas' types.
 import { type Hint, type Kind, type OptionalKind, type ReadonlyKind, type Static, Type } from '@sinclair/typebox';
 import type { FastifyRequest } from 'fastify';
-import { badRequest, notFound } from './errors.ts';
+import { ApiError, badRequest, notFound } from './errors.ts';
 import { Nullable, Timestamp } from './schemas.ts';
 
 /**
  * The API side of bulk replay: every route that redelivers many deliveries (POST /v1/replays,
  * /v1/events/replay, /v1/destinations/{id}/replay, dead letters, and later "replay exactly
- * these" and replay by payload query) checks its selection here and stores a job with
- * startReplay; a worker's ReplayRunner does the redelivering.
+ * these" and a search's `q`) checks its selection here and stores a job with startReplay; a
+ * worker's ReplayRunner does the redelivering.
  *
  * For a new caller: `startReplay(db, tenantId, selection)` → the job (answer `replayJobView`
  * of it, or `{count: job.total, id: job.id}`); `previewReplay(db, tenantId, selection)` → the
- * count first. A new kind of filter (e.g. issue 15's payload query) is a field on
+ * count first. A new kind of filter (as `q` was) is a field on
  * ReplaySelection (packages/db tables.ts) and ReplayFilter below, checked in checkSelection
  * and turned into SQL over `deliveries d join events e` in `selects` (packages/db
  * replay-jobs.ts); the chunking, cursor, lease, pacing and cancel need nothing more.
@@ -34,6 +34,24 @@ export const DeliveryStatusName = Type.Union(
 );
 
 const Instant = Type.String({ format: 'date-time', maxLength: 40 });
+
+/** The search of `GET /v1/events?q=` (CONTRACT §9), also a replay's selection. */
+export const SearchText = Type.String({
+  maxLength: 500,
+  description:
+    'Search terms, all of which must match: `path:value` on the normalized envelope (`data.passthrough:abc`, `object.id:xyz`, `type:video.asset.ready`; quote values with spaces) or an event id / provider event id',
+});
+
+/** `q` as terms; a malformed query is a 400 naming what is wrong. Blank: no search. */
+export function parseSearch(q: string | undefined) {
+  if (!q?.trim()) return undefined;
+  try {
+    return parseEventQuery(q);
+  } catch (err) {
+    if (err instanceof EventQueryError) throw new ApiError(400, 'invalid_query', err.message);
+    throw err;
+  }
+}
 
 /** The selection of POST /v1/replays (stored on the job as `filter`). */
 export const ReplayFilter = Type.Object(
@@ -57,6 +75,7 @@ export const ReplayFilter = Type.Object(
     event_ids: Type.Optional(
       Type.Array(Type.String({ maxLength: 64 }), { maxItems: 10_000, description: 'Exactly these events (their deliveries)' }),
     ),
+    q: Type.Optional(SearchText),
   },
   { additionalProperties: false, description: 'Which deliveries to redeliver; every given field must match' },
 );
@@ -124,8 +143,12 @@ export async function checkSelection(db: Db, tenantId: string, selection: Replay
   const since = parseInstant('since', selection.since);
   const until = parseInstant('until', selection.until);
   if (since && until && since >= until) throw badRequest('since must be before until');
+  const q = selection.q?.trim() || undefined;
+  // The runner resolves it chunk by chunk; parsed now (400) so that no job holds a query that fails.
+  parseSearch(q);
   return {
     ...selection,
+    q,
     since: since?.toISOString(),
     until: until?.toISOString(),
     // Stored once per job: the same status named twice would only lengthen it.

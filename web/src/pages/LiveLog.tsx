@@ -1,3 +1,4 @@
+import { REPLAYED_DELIVERY_STATUSES } from '@hookline/core/event-status';
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { api, type EventFilters, type EventStatus, errorText, type RequestItem, type Source } from '../api.ts';
 import { Badge, CopyButton, Empty, ErrorBox, Icon, Modal, StatusBadge, toast, useConfirm } from '../components.tsx';
@@ -326,33 +327,35 @@ export function LiveLogPage({ params }: { params: LogParams }) {
       params.range ? RANGES.find((r) => r.value === params.range)?.label.toLowerCase() : 'any time',
       ...(params.q ? [`search "${params.q}"`] : []),
     ];
-    const filters = {
+    // The same selection drives the preview and the replay job, so the count shown is what gets replayed.
+    const status = params.status && isEventStatus(params.status) && params.status !== 'no_destinations' ? params.status : undefined;
+    const filter = {
       source_id: params.source || undefined,
-      type: params.type || undefined,
-      status: params.status && isEventStatus(params.status) ? params.status : undefined,
+      types: params.type ? [params.type] : undefined,
+      // An event's status stands for its deliveries': replay those in that state.
+      status: status && [...REPLAYED_DELIVERY_STATUSES[status]],
       q: params.q || undefined,
       since,
     };
-    // The preview: how many events the replay would take, before anything is sent.
-    let preview: { count: number; capped: boolean };
+    let total: number;
     try {
-      preview = await api.get('/v1/events/count', { query: filters });
+      total = (await api.post('/v1/replays/preview', { body: { filter } })).total;
     } catch (err) {
       toast(errorText(err), 'bad');
       return;
     }
-    if (preview.count === 0) {
+    if (total === 0) {
       toast('No events match: nothing to replay.');
       return;
     }
     const ok = await confirm({
-      title: `Replay ${preview.capped ? 'more than ' : ''}${plural(preview.count, 'event')}?`,
+      title: `Replay ${count(total)} ${plural(total, 'delivery', 'deliveries')}?`,
       body: (
         <>
           <p class="replay-preview">
-            <strong>{count(preview.count)}</strong> {preview.count === 1 ? 'event matches' : 'events match'}{' '}
-            <strong>{parts.join(', ')}</strong>. Each gets one more attempt at each of its destinations, with the same webhook-id, so
-            receivers that deduplicate stay safe.
+            <strong data-testid="replay-preview">{count(total)}</strong> {plural(total, 'delivery', 'deliveries')} of the events matching{' '}
+            <strong>{parts.join(', ')}</strong> get one more attempt, with the same webhook-id, so receivers that deduplicate stay safe. The
+            replay runs in the background; follow or cancel it under Dead letters.
           </p>
         </>
       ),
@@ -360,18 +363,18 @@ export function LiveLogPage({ params }: { params: LogParams }) {
     });
     if (!ok) return;
     try {
-      const result = await api.post('/v1/events/replay', { body: filters });
-      toast(
-        result.count === 0
-          ? 'No events match: nothing to replay.'
-          : `Replaying ${count(result.count)} ${result.count === 1 ? 'delivery' : 'deliveries'}: follow it under Dead letters.`,
-      );
+      const job = await api.post('/v1/replays', { body: { filter } });
+      toast(`Replaying ${count(job.total)} ${plural(job.total, 'delivery', 'deliveries')}: follow it under Dead letters.`);
     } catch (err) {
       toast(errorText(err), 'bad');
     }
   };
   const replayBlocked =
-    params.status && !isEventStatus(params.status) ? 'Rejected, duplicate and probe requests have no deliveries to replay.' : null;
+    params.status === 'no_destinations'
+      ? 'Events with no destinations have no deliveries to replay.'
+      : params.status && !isEventStatus(params.status)
+        ? 'Rejected, duplicate and probe requests have no deliveries to replay.'
+        : null;
 
   const renderRow = (row: Row) => {
     const source = row.sourceId ? sourceById.get(row.sourceId) : undefined;

@@ -1,12 +1,9 @@
-import { type EventQueryTerm, fieldTermJsonPath } from '@hookline/core';
-import { sql } from 'kysely';
+import { type EventQueryTerm, type EventStatus, fieldTermJsonPath } from '@hookline/core';
+import { type RawBuilder, sql } from 'kysely';
 import type { Db } from '../database.ts';
 import type { NewEvent } from '../tables.ts';
 import { type Page, pageOf } from './pagination.ts';
 import { countEventsCte } from './stats.ts';
-
-/** An event's deliveries summed up in one word (failed beats pending beats delivered). */
-export type EventStatus = 'delivered' | 'pending' | 'failed' | 'no_destinations';
 
 export interface EventFilter {
   sourceId?: string | undefined;
@@ -18,20 +15,28 @@ export interface EventFilter {
   terms?: readonly EventQueryTerm[] | undefined;
 }
 
+/**
+ * Search terms (parseEventQuery) as one condition on the events table named `alias`: the
+ * list's `?q=` and a replay selection's `q` (replay-jobs.ts) match the same events.
+ */
+export function eventSearchCondition(terms: readonly EventQueryTerm[], alias: string): RawBuilder<boolean> {
+  const column = (name: string) => sql.ref(`${alias}.${name}`);
+  const conditions = terms.map((term) =>
+    term.kind === 'id'
+      ? sql`(${column('id')} = ${term.value} or ${column('provider_event_id')} = ${term.value})`
+      : // The same expression as the events_payload_search index (migration 2026_12_01_0011), so the index answers it.
+        sql`hookline_payload_jsonb(${column('payload')}) @@ ${fieldTermJsonPath(term)}::jsonpath`,
+  );
+  return sql<boolean>`(${sql.join(conditions, sql` and `)})`;
+}
+
 function filtered(db: Db, tenantId: string, filter: EventFilter) {
   let q = db.selectFrom('events').where('events.tenant_id', '=', tenantId);
   if (filter.sourceId) q = q.where('events.source_id', '=', filter.sourceId);
   if (filter.type) q = q.where('events.type', '=', filter.type);
   if (filter.since) q = q.where('events.received_at', '>=', filter.since);
   if (filter.until) q = q.where('events.received_at', '<', filter.until);
-  for (const term of filter.terms ?? []) {
-    if (term.kind === 'id') {
-      q = q.where((eb) => eb.or([eb('events.id', '=', term.value), eb('events.provider_event_id', '=', term.value)]));
-    } else {
-      // The same expression as the events_payload_search index (migration 2026_12_01_0011), so the index answers it.
-      q = q.where(sql<boolean>`hookline_payload_jsonb(events.payload) @@ ${fieldTermJsonPath(term)}::jsonpath`);
-    }
-  }
+  if (filter.terms?.length) q = q.where(eventSearchCondition(filter.terms, 'events'));
   if (!filter.status) return q;
   const deliveriesIn = (statuses: string[] | null) =>
     sql<boolean>`exists (select 1 from deliveries d where d.event_id = events.id${
@@ -67,12 +72,6 @@ export async function countEvents(db: Db, tenantId: string, filter: EventFilter,
     .select('events.id')
     .limit(cap)}) m`.execute(db);
   return Number(rows[0]?.n ?? 0);
-}
-
-/** Ids of every event the filter matches, up to `limit` (bulk replay). */
-export async function listEventIds(db: Db, tenantId: string, filter: EventFilter, limit: number) {
-  const rows = await filtered(db, tenantId, filter).select('events.id').orderBy('events.id').limit(limit).execute();
-  return rows.map((r) => r.id);
 }
 
 /**

@@ -1,8 +1,9 @@
-import { idTimeBound, newId } from '@hookline/core';
+import { idTimeBound, newId, parseEventQuery } from '@hookline/core';
 import { type RawBuilder, sql } from 'kysely';
 import type { Db } from '../database.ts';
 import type { ReplayJob, ReplaySelection } from '../tables.ts';
 import { redeliverDeliveries } from './deliveries.ts';
+import { eventSearchCondition } from './events.ts';
 import { type Page, pageOf } from './pagination.ts';
 
 /**
@@ -45,6 +46,9 @@ function selects(tenantId: string, s: ReplaySelection): RawBuilder<boolean> {
   }
   if (s.until) parts.push(sql`e.received_at < ${new Date(s.until)}`);
   if (s.event_ids) parts.push(s.event_ids.length ? sql`d.event_id in (${sql.join(s.event_ids)})` : sql`false`);
+  // Checked when the job was made (the API's checkSelection), so it parses here.
+  const terms = s.q ? parseEventQuery(s.q) : [];
+  if (terms.length) parts.push(eventSearchCondition(terms, 'e'));
   return sql<boolean>`${sql.join(parts, sql` and `)}`;
 }
 

@@ -1,15 +1,13 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { EventQueryError, isId, parseEventQuery } from '@hookline/core';
+import { type EventStatus, isId, REPLAYED_DELIVERY_STATUSES } from '@hookline/core';
 import {
   countEvents,
   type Db,
   type EventRow,
-  type EventStatus,
   getEvent,
   getRequest,
   listAttemptsForDeliveries,
   listDeliveriesForEvents,
-  listEventIds,
   listEvents,
   redeliverEvents,
 } from '@hookline/db';
@@ -18,9 +16,9 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyBaseLogger, FastifyReply } from 'fastify';
 import { DeliveryStatusSchema, HeldReasonSchema } from '../delivery-controls.ts';
 import type { ApiDeps } from '../deps.ts';
-import { ApiError, notFound } from '../errors.ts';
+import { notFound } from '../errors.ts';
 import { eventJson, MAX_EVENT_DEPTH } from '../event-json.ts';
-import { parseInstant, startReplay } from '../replays.ts';
+import { parseInstant, parseSearch, SearchText, startReplay } from '../replays.ts';
 import { ErrorBody, IdParams, ListQuery, Timestamp } from '../schemas.ts';
 
 type DeliveryRow = Awaited<ReturnType<typeof listDeliveriesForEvents>>[number];
@@ -41,13 +39,6 @@ function enqueueAll(queue: DeliveryQueue, log: FastifyBaseLogger, deliveries: { 
     log,
   );
 }
-
-/** The delivery statuses an event status filter replays. */
-const DELIVERY_STATUSES: Record<Exclude<EventStatus, 'no_destinations'>, string[]> = {
-  failed: ['failed'],
-  pending: ['pending', 'held'],
-  delivered: ['succeeded'],
-};
 
 function deliveryView(d: DeliveryRow) {
   return {
@@ -175,15 +166,7 @@ const FilterFields = {
   since: Type.Optional(Type.String({ format: 'date-time', maxLength: 40 })),
   until: Type.Optional(Type.String({ format: 'date-time', maxLength: 40 })),
 };
-const SearchField = {
-  q: Type.Optional(
-    Type.String({
-      maxLength: 500,
-      description:
-        'Search terms, all of which must match: `path:value` on the normalized envelope (`data.passthrough:abc`, `object.id:xyz`, `type:video.asset.ready`; quote values with spaces) or an event id / provider event id',
-    }),
-  ),
-};
+const SearchField = { q: Type.Optional(SearchText) };
 const EventQuery = Type.Object({ ...ListQuery, ...FilterFields, ...SearchField });
 const CountQuery = Type.Object({ ...FilterFields, ...SearchField });
 const ReplayBody = Type.Object({ ...FilterFields, ...SearchField }, { additionalProperties: false });
@@ -198,18 +181,7 @@ const toFilter = (q: Filters) => ({
   terms: parseSearch(q.q),
 });
 
-/** `?q=` as terms (CONTRACT §9); a malformed query is a 400 naming what is wrong. */
-function parseSearch(q: string | undefined) {
-  if (!q?.trim()) return undefined;
-  try {
-    return parseEventQuery(q);
-  } catch (err) {
-    if (err instanceof EventQueryError) throw new ApiError(400, 'invalid_query', err.message);
-    throw err;
-  }
-}
-
-/** A replay's preview counts up to this many events; a replay by search takes as many. */
+/** Counting stops here: a count of millions of matches would cost more than it tells. */
 const COUNT_CAP = 10_000;
 
 export const eventRoutes: FastifyPluginAsyncTypebox<ApiDeps> = async (app, deps) => {
@@ -236,7 +208,8 @@ export const eventRoutes: FastifyPluginAsyncTypebox<ApiDeps> = async (app, deps)
     {
       schema: {
         tags: ['events'],
-        summary: 'How many events the filters and search match: the preview before a bulk replay',
+        summary:
+          'How many events the filters and search match, counted up to a limit (the exact count of deliveries a replay would redeliver is POST /v1/replays/preview)',
         querystring: CountQuery,
         response: {
           200: Type.Object({
@@ -273,19 +246,14 @@ export const eventRoutes: FastifyPluginAsyncTypebox<ApiDeps> = async (app, deps)
     },
     async (request, reply) => {
       const { source_id, type, status, since, until, q } = request.body;
-      // A search selects events by their payload: the job gets exactly the events it finds now.
-      const terms = parseSearch(q);
-      const found = terms
-        ? await listEventIds(deps.db, request.tenantId, { ...toFilter(request.body), status: undefined }, COUNT_CAP)
-        : undefined;
       const job = await startReplay(deps.db, request.tenantId, {
         source_id,
         types: type ? [type] : undefined,
         since,
         until,
-        ...(found && { event_ids: found }),
+        q,
         // An event's status stands for its deliveries': replay those in that state.
-        ...(status && (status === 'no_destinations' ? { event_ids: [] } : { status: DELIVERY_STATUSES[status] })),
+        ...(status && (status === 'no_destinations' ? { event_ids: [] } : { status: [...REPLAYED_DELIVERY_STATUSES[status]] })),
       });
       return reply.code(202).send({ count: job.total, id: job.id });
     },
