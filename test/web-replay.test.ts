@@ -102,6 +102,7 @@ describe.skipIf(testBackend() !== 'postgres')('dead letters in the web UI', () =
     await expect.poll(() => page.locator('tbody tr').count()).toBe(3);
     await page.getByRole('button', { name: 'Replay these' }).click();
     await expect.poll(() => page.getByTestId('replay-preview').textContent()).toBe('3');
+    await page.getByRole('dialog').getByText('Replay 3 dead letters?').waitFor();
     await page.getByRole('dialog').getByRole('button', { name: 'Replay these' }).click();
 
     // The job's progress reaches 3 of 3 in the panel, and every dead letter arrives again.
@@ -136,14 +137,15 @@ describe.skipIf(testBackend() !== 'postgres')('dead letters in the web UI', () =
       const before = found.received.length;
 
       await login();
-      await page.getByRole('link', { name: 'Live log' }).click();
+      await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Live log' }).click();
       await page.getByRole('searchbox', { name: /Search events/ }).fill(`data.passthrough:${tag}`);
       await page.keyboard.press('Enter');
       await expect.poll(() => page.locator('.log-row').count()).toBe(2);
       await page.getByRole('button', { name: 'Replay…' }).click();
       await expect.poll(() => page.getByTestId('replay-preview').textContent()).toBe('2');
+      await page.getByRole('dialog').getByText('Replay 2 deliveries?').waitFor();
       await page.getByRole('dialog').getByRole('button', { name: 'Replay events' }).click();
-      await page.getByText('Replaying 2 deliveries').waitFor();
+      await page.getByText('Replaying 2 deliveries: follow it under Dead letters.').waitFor();
 
       await found.waitFor(before + 2);
       expect(

@@ -202,19 +202,19 @@ export function DeadLettersPage() {
         return;
       }
       const ok = await confirm({
-        title: `Replay ${count(total)} ${plural(total, 'dead letter')}?`,
+        title: `Replay ${plural(total, 'dead letter')}?`,
         body: (
           <p>
-            <strong data-testid="replay-preview">{count(total)}</strong> {plural(total, 'delivery', 'deliveries')} get one more attempt,
-            with the same webhook-id, so receivers that deduplicate stay safe. The replay runs in the background; you can follow or cancel
-            it below.
+            <strong data-testid="replay-preview">{count(total)}</strong> {total === 1 ? 'delivery gets' : 'deliveries get'} one more
+            attempt, with the same webhook-id, so receivers that deduplicate stay safe. The replay runs in the background; you can follow or
+            cancel it below.
           </p>
         ),
         confirm: 'Replay these',
       });
       if (!ok) return;
       const job = await api.post('/v1/replays', { body: { filter: selection } });
-      toast(`Replaying ${count(job.total)} ${plural(job.total, 'delivery', 'deliveries')}.`);
+      toast(`Replaying ${plural(job.total, 'delivery', 'deliveries')}.`);
       setRefreshJobs((n) => n + 1);
       await load();
     } catch (err) {

@@ -349,11 +349,11 @@ export function LiveLogPage({ params }: { params: LogParams }) {
       return;
     }
     const ok = await confirm({
-      title: `Replay ${count(total)} ${plural(total, 'delivery', 'deliveries')}?`,
+      title: `Replay ${plural(total, 'delivery', 'deliveries')}?`,
       body: (
         <>
           <p class="replay-preview">
-            <strong data-testid="replay-preview">{count(total)}</strong> {plural(total, 'delivery', 'deliveries')} of the events matching{' '}
+            <strong data-testid="replay-preview">{count(total)}</strong> {total === 1 ? 'delivery' : 'deliveries'} of the events matching{' '}
             <strong>{parts.join(', ')}</strong> get one more attempt, with the same webhook-id, so receivers that deduplicate stay safe. The
             replay runs in the background; follow or cancel it under Dead letters.
           </p>
@@ -364,7 +364,7 @@ export function LiveLogPage({ params }: { params: LogParams }) {
     if (!ok) return;
     try {
       const job = await api.post('/v1/replays', { body: { filter } });
-      toast(`Replaying ${count(job.total)} ${plural(job.total, 'delivery', 'deliveries')}: follow it under Dead letters.`);
+      toast(`Replaying ${plural(job.total, 'delivery', 'deliveries')}: follow it under Dead letters.`);
     } catch (err) {
       toast(errorText(err), 'bad');
     }
