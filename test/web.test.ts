@@ -44,9 +44,19 @@ describe.skipIf(process.env.HOOKLINE_TEST_BACKEND !== 'embedded')('web UI in a b
     storage = await backendEnv();
     receiver = await startReceiver();
     failing = await startReceiver(() => ({ status: 503, body: 'upstream unavailable' }));
-    // Alerts evaluated often, and two bad signatures are a burst, for the Alerts page's test.
+    // Alerts evaluated often, and two bad signatures are a burst, for the Alerts page's tests.
+    // The breaker disables after 7 failures in a row over a second, for the re-enable test;
+    // 7 stays above the 6 failures the overview test makes on purpose.
     hookline = await startHooklineProcess({
-      env: { ...storage.env, HOOKLINE_ALERT_INTERVAL: '200ms', HOOKLINE_ALERT_REJECT_THRESHOLD: '2' },
+      env: {
+        ...storage.env,
+        HOOKLINE_ALERT_INTERVAL: '200ms',
+        HOOKLINE_ALERT_REJECT_THRESHOLD: '2',
+        HOOKLINE_BREAKER_THRESHOLD: '7',
+        HOOKLINE_BREAKER_BACKOFF: '200ms',
+        HOOKLINE_BREAKER_MAX_BACKOFF: '200ms',
+        HOOKLINE_DISABLE_AFTER: '1s',
+      },
     });
     // On a fresh clone the server builds the UI in the background at start: wait for it.
     await eventually(async () => (await fetch(`${hookline.url}/`)).status === 200, 120_000, 250);
@@ -77,6 +87,17 @@ describe.skipIf(process.env.HOOKLINE_TEST_BACKEND !== 'embedded')('web UI in a b
     await failing?.close();
     await storage?.cleanup();
   });
+
+  /** The API as the browser's user (its session cookie): what a test sets up or checks around the page. */
+  const call = async (method: string, path: string, payload?: unknown) => {
+    const cookie = (await context.cookies()).map((c) => `${c.name}=${c.value}`).join('; ');
+    const res = await fetch(`${hookline.url}${path}`, {
+      method,
+      headers: { cookie, 'x-hookline-csrf': '1', ...(payload ? { 'content-type': 'application/json' } : {}) },
+      body: payload ? JSON.stringify(payload) : undefined,
+    });
+    return res.json() as Promise<any>;
+  };
 
   const shot = async (name: string) => {
     if (!SCREENSHOTS) return;
@@ -241,16 +262,6 @@ describe.skipIf(process.env.HOOKLINE_TEST_BACKEND !== 'embedded')('web UI in a b
   });
 
   it('lists an open alert with its count in the navigation, acknowledges it, and adds an alert channel', async () => {
-    const cookies = await context.cookies();
-    const cookie = cookies.map((c) => `${c.name}=${c.value}`).join('; ');
-    const call = async (method: string, path: string, payload?: unknown) => {
-      const res = await fetch(`${hookline.url}${path}`, {
-        method,
-        headers: { cookie, 'x-hookline-csrf': '1', ...(payload ? { 'content-type': 'application/json' } : {}) },
-        body: payload ? JSON.stringify(payload) : undefined,
-      });
-      return res.json() as Promise<any>;
-    };
     const source = await call('POST', '/v1/sources', { name: 'Mux rotated', provider: 'mux', verification: { secret: MUX_SECRET } });
     for (let i = 0; i < 2; i++) {
       const body = freshMuxEvent();
@@ -287,17 +298,60 @@ describe.skipIf(process.env.HOOKLINE_TEST_BACKEND !== 'embedded')('web UI in a b
     expect((await call('GET', '/v1/alert-channels')).data.map((c: any) => c.url)).toEqual([receiver.url]);
   });
 
+  it('re-enables a destination the breaker disabled from its alert, and every held event arrives', async () => {
+    let up = false;
+    const endpoint = await startReceiver(() => ({ status: up ? 200 : 500 }));
+    const source = await call('POST', '/v1/sources', { name: 'Mux outage', provider: 'mux', verification: { secret: MUX_SECRET } });
+    const destination = await call('POST', '/v1/destinations', { source_id: source.id, url: endpoint.url });
+    // Events keep coming while it fails, until the breaker disables it.
+    const ids: string[] = [];
+    await eventually(
+      async () => {
+        const body = freshMuxEvent();
+        ids.push((await sendWebhook(source.ingest_url, body, { 'mux-signature': muxSignature(body, MUX_SECRET) })).body.id);
+        return (await call('GET', `/v1/destinations/${destination.id}`)).status === 'disabled';
+      },
+      30_000,
+      200,
+    );
+    await eventually(async () => {
+      const [held, alerts] = await Promise.all([
+        call('GET', `/v1/destinations/${destination.id}/deliveries?status=held&limit=100`),
+        call('GET', '/v1/alerts?status=open'),
+      ]);
+      return held.data.length === ids.length && alerts.data.some((a: any) => a.type === 'destination.disabled');
+    });
+
+    up = true;
+    const before = endpoint.received.length;
+    await page.goto(`${hookline.url}/#/alerts`);
+    await page.reload();
+    const row = page.getByRole('row').filter({ hasText: destination.id }).filter({ hasText: 'Destination disabled' });
+    await row.getByRole('button', { name: 'Re-enable' }).click();
+    const dialog = page.getByRole('dialog');
+    await expect.poll(() => dialog.getByTestId('held-count').textContent()).toBe(`${ids.length} held events`);
+    await dialog.getByRole('button', { name: 'Re-enable and deliver' }).click();
+    await page.getByText(`Re-enabled: ${ids.length} deliveries are going out now, oldest first.`).waitFor();
+    // The destination is active again: nothing left to re-enable.
+    await row.getByRole('button', { name: 'Re-enable' }).waitFor({ state: 'detached' });
+
+    await endpoint.waitFor(before + ids.length);
+    expect(
+      endpoint.received
+        .slice(before)
+        .map((r) => r.headers['webhook-id'])
+        .sort(),
+    ).toEqual([...ids].sort());
+    // A delivery succeeded: the disabled alert resolves, announced as recovered.
+    await eventually(async () =>
+      (await call('GET', '/v1/alerts?status=resolved')).data.some(
+        (a: any) => a.type === 'destination.recovered' && a.subject.id === destination.id,
+      ),
+    );
+    await endpoint.close();
+  });
+
   it('tries a changed filter on recent events in the destination panel, then replays exactly the matched ones', async () => {
-    const cookies = await context.cookies();
-    const cookie = cookies.map((c) => `${c.name}=${c.value}`).join('; ');
-    const call = async (method: string, path: string, payload?: unknown) => {
-      const res = await fetch(`${hookline.url}${path}`, {
-        method,
-        headers: { cookie, 'x-hookline-csrf': '1', ...(payload ? { 'content-type': 'application/json' } : {}) },
-        body: payload ? JSON.stringify(payload) : undefined,
-      });
-      return res.json() as Promise<any>;
-    };
     const source = await call('POST', '/v1/sources', { name: 'Mux routed', provider: 'mux', verification: { secret: MUX_SECRET } });
     const destination = await call('POST', '/v1/destinations', {
       source_id: source.id,
@@ -417,16 +471,6 @@ describe.skipIf(process.env.HOOKLINE_TEST_BACKEND !== 'embedded')('web UI in a b
 
   /** More traffic and every main page, laptop and phone size, for the README. */
   async function screenshotTour(ingestUrl: string) {
-    const cookies = await context.cookies();
-    const cookie = cookies.map((c) => `${c.name}=${c.value}`).join('; ');
-    const call = async (method: string, path: string, payload?: unknown) => {
-      const res = await fetch(`${hookline.url}${path}`, {
-        method,
-        headers: { cookie, 'x-hookline-csrf': '1', ...(payload ? { 'content-type': 'application/json' } : {}) },
-        body: payload ? JSON.stringify(payload) : undefined,
-      });
-      return res.json() as Promise<any>;
-    };
     const sources = (await call('GET', '/v1/sources')).data;
     const mux = sources[0];
     await call('POST', '/v1/destinations', { source_id: mux.id, url: failing.url, event_types: ['video.live_stream.*'] });

@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'preact/hooks';
-import { type Alert, type AlertChannel, type AlertChannelType, api } from '../api.ts';
+import { type Alert, type AlertChannel, type AlertChannelType, api, type Destination, errorText } from '../api.ts';
 import { Badge, Copyable, Empty, ErrorBox, Field, Icon, ListTable, Notice, PageHeader, toast, useConfirm, useNow } from '../components.tsx';
-import { dateTime, relative } from '../format.ts';
+import { count, dateTime, plural, relative } from '../format.ts';
 import { useSubmit } from '../submit.ts';
 
 /** Fired when open alerts change here, so the navigation's count follows at once. */
@@ -42,12 +42,25 @@ function subjectLink(alert: Alert) {
   return <span class="muted">all destinations</span>;
 }
 
+/**
+ * The destinations that open `destination.disabled` alerts are about, as they are now: such an
+ * alert stays open after a re-enable until a delivery succeeds, so only the destination says
+ * whether re-enabling is still to do. A deleted one is left out.
+ */
+async function disabledDestinations(alerts: Alert[]): Promise<Map<string, Destination>> {
+  const ids = [...new Set(alerts.filter((a) => a.type === 'destination.disabled').map((a) => a.subject.id))];
+  const found = await Promise.all(ids.map((id) => api.get('/v1/destinations/{id}', { path: { id } }).catch(() => null)));
+  return new Map(found.filter((d): d is Destination => d?.status === 'disabled').map((d) => [d.id, d]));
+}
+
 /** Open alerts (to acknowledge), the recently resolved ones, and where alerts are sent. */
 export function AlertsPage() {
   const now = useNow();
   const [open, setOpen] = useState<Alert[] | null>(null);
   const [resolved, setResolved] = useState<Alert[] | null>(null);
+  const [disabled, setDisabled] = useState<Map<string, Destination>>(new Map());
   const [error, setError] = useState<unknown>(null);
+  const [confirmEl, confirm] = useConfirm();
 
   const load = async () => {
     try {
@@ -56,7 +69,9 @@ export function AlertsPage() {
         api.get('/v1/alerts', { query: { status: 'acknowledged', limit: 100 } }),
         api.get('/v1/alerts', { query: { status: 'resolved', limit: 10 } }),
       ]);
-      setOpen([...unacknowledged.data, ...acknowledged.data].sort((a, b) => (a.id < b.id ? 1 : -1)));
+      const unresolved = [...unacknowledged.data, ...acknowledged.data].sort((a, b) => (a.id < b.id ? 1 : -1));
+      setDisabled(await disabledDestinations(unresolved));
+      setOpen(unresolved);
       setResolved(done.data);
       setError(null);
       // Alerts open and resolve by themselves: the navigation's count follows what this page lists.
@@ -82,8 +97,47 @@ export function AlertsPage() {
     }
   };
 
+  /**
+   * Re-enables a destination the breaker disabled and sends what it holds: one call (POST
+   * /v1/destinations/{id}/replay re-enables it first, then replays what failed since).
+   */
+  const reenable = async (destination: Destination) => {
+    let held: { data: unknown[]; next_cursor: string | null };
+    try {
+      held = await api.get('/v1/destinations/{id}/deliveries', { path: { id: destination.id }, query: { status: 'held', limit: 100 } });
+    } catch (err) {
+      toast(errorText(err), 'bad');
+      return;
+    }
+    const events = `${held.next_cursor ? 'more than ' : ''}${plural(held.data.length, 'held event')}`;
+    const ok = await confirm({
+      title: 'Re-enable this destination?',
+      body: (
+        <>
+          <p>
+            <code>{destination.url}</code> was disabled by the circuit breaker
+            {destination.disabled_at ? ` on ${dateTime(destination.disabled_at)}` : ''}. Re-enabling sends its{' '}
+            <strong data-testid="held-count">{events}</strong> now, oldest first, with their original webhook-id, and replays what failed
+            since it was disabled.
+          </p>
+          <p class="muted">If the endpoint still fails, the breaker backs off again and in time disables it again.</p>
+        </>
+      ),
+      confirm: 'Re-enable and deliver',
+    });
+    if (!ok) return;
+    try {
+      const result = await api.post('/v1/destinations/{id}/replay', { path: { id: destination.id }, body: {} });
+      toast(`Re-enabled: ${count(result.count)} ${result.count === 1 ? 'delivery is' : 'deliveries are'} going out now, oldest first.`);
+      await load();
+    } catch (err) {
+      toast(errorText(err), 'bad');
+    }
+  };
+
   return (
     <>
+      {confirmEl}
       <PageHeader title="Alerts" subtitle="What needs attention. Alerts resolve by themselves when their condition clears." />
       <h2 class="section-title">Open</h2>
       <ListTable
@@ -115,6 +169,11 @@ export function AlertsPage() {
             </td>
             <td>{a.status === 'open' ? <Badge tone="bad">open</Badge> : <Badge tone="warn">acknowledged</Badge>}</td>
             <td class="row-actions">
+              {a.type === 'destination.disabled' && disabled.has(a.subject.id) && (
+                <button type="button" class="btn btn-sm" onClick={() => reenable(disabled.get(a.subject.id) as Destination)}>
+                  <Icon name="play" /> Re-enable
+                </button>
+              )}
               {a.status === 'open' && (
                 <button type="button" class="btn btn-sm" onClick={() => acknowledge(a)}>
                   <Icon name="check" /> Acknowledge
