@@ -7,6 +7,15 @@ export function parseDuration(text: string): number {
   return Math.round(Number(match[1]) * (UNITS[match[2] as string] as number));
 }
 
+/** Milliseconds as parseDuration reads them, in the largest unit that keeps them whole: `2s`, `1500ms`, `5m`. */
+export function formatDuration(ms: number): string {
+  for (const unit of ['d', 'h', 'm', 's'] as const) {
+    const size = UNITS[unit] as number;
+    if (ms > 0 && ms % size === 0) return `${ms / size}${unit}`;
+  }
+  return `${ms}ms`;
+}
+
 /** Parses a comma-separated list of durations, e.g. the retry schedule `5s,5m,30m`. */
 export function parseDurationList(text: string): number[] {
   const parts = text.split(',').map((p) => p.trim());

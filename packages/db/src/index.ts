@@ -11,6 +11,7 @@ export * from './repositories/destinations.ts';
 export * from './repositories/events.ts';
 export * from './repositories/ingest.ts';
 export * from './repositories/invites.ts';
+export { objectKey } from './repositories/object-order.ts';
 export * from './repositories/pagination.ts';
 export * from './repositories/rate-limited.ts';
 export * from './repositories/replay-jobs.ts';

@@ -158,7 +158,9 @@ export interface DeliveryTable {
   last_attempt_at: NullableTimestamp;
   held_reason: ColumnType<HeldReason | null, HeldReason | null | undefined, HeldReason | null>;
   /** `object.type/object.id` when its destination orders per object. */
-  object_key: string | null;
+  object_key: ColumnType<string | null, string | null | undefined, string | null>;
+  /** With object_key: its event's occurred_at (received_at when none), the order of its object's deliveries. */
+  occurred_at: ColumnType<Date | null, Date | string | null | undefined, Date | null>;
   created_at: CreatedAt;
   updated_at: Generated<Date>;
 }

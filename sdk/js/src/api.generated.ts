@@ -998,6 +998,10 @@ export interface paths {
                                 failing_since: string | null;
                                 consecutive_failures: number;
                                 breaker_open_until: string | null;
+                                /** @description "object": events with the same object.type and object.id are delivered one at a time in occurred_at order, different objects in parallel */
+                                ordering: "none" | "object";
+                                /** @description A duration such as 2s or 500ms */
+                                ordering_window: string;
                                 secret_rotation_expires_at: string | null;
                                 /** Format: date-time */
                                 created_at: string;
@@ -1037,6 +1041,10 @@ export interface paths {
                             count: number;
                             period: "second" | "minute" | "hour";
                         } | null;
+                        /** @description "object": events with the same object.type and object.id are delivered one at a time in occurred_at order, different objects in parallel */
+                        ordering?: "none" | "object";
+                        /** @description With ordering "object": how long a delivery waits after its event arrives for earlier-occurred events of the same object (default 2s, at most 1h) */
+                        ordering_window?: string;
                     };
                 };
             };
@@ -1071,6 +1079,10 @@ export interface paths {
                             failing_since: string | null;
                             consecutive_failures: number;
                             breaker_open_until: string | null;
+                            /** @description "object": events with the same object.type and object.id are delivered one at a time in occurred_at order, different objects in parallel */
+                            ordering: "none" | "object";
+                            /** @description A duration such as 2s or 500ms */
+                            ordering_window: string;
                             secret_rotation_expires_at: string | null;
                             /** Format: date-time */
                             created_at: string;
@@ -1166,6 +1178,10 @@ export interface paths {
                             failing_since: string | null;
                             consecutive_failures: number;
                             breaker_open_until: string | null;
+                            /** @description "object": events with the same object.type and object.id are delivered one at a time in occurred_at order, different objects in parallel */
+                            ordering: "none" | "object";
+                            /** @description A duration such as 2s or 500ms */
+                            ordering_window: string;
                             secret_rotation_expires_at: string | null;
                             /** Format: date-time */
                             created_at: string;
@@ -1260,6 +1276,10 @@ export interface paths {
                             count: number;
                             period: "second" | "minute" | "hour";
                         } | null;
+                        /** @description "object": events with the same object.type and object.id are delivered one at a time in occurred_at order, different objects in parallel */
+                        ordering?: "none" | "object";
+                        /** @description With ordering "object": how long a delivery waits after its event arrives for earlier-occurred events of the same object (default 2s, at most 1h) */
+                        ordering_window?: string;
                         /** @description Issue a new signing secret; deliveries carry both signatures for 24 h */
                         rotate_secret?: boolean;
                     };
@@ -1296,6 +1316,10 @@ export interface paths {
                             failing_since: string | null;
                             consecutive_failures: number;
                             breaker_open_until: string | null;
+                            /** @description "object": events with the same object.type and object.id are delivered one at a time in occurred_at order, different objects in parallel */
+                            ordering: "none" | "object";
+                            /** @description A duration such as 2s or 500ms */
+                            ordering_window: string;
                             secret_rotation_expires_at: string | null;
                             /** Format: date-time */
                             created_at: string;
@@ -1433,6 +1457,7 @@ export interface paths {
                                 last_attempt_at: string | null;
                                 /** Format: date-time */
                                 created_at: string;
+                                held_by_event_id: string | null;
                             }[];
                             next_cursor: string | null;
                         };
@@ -1869,6 +1894,7 @@ export interface paths {
                                 status: "pending" | "succeeded" | "failed" | "held" | "skipped";
                                 /** @description Why a held delivery waits: its destination is paused or disabled, or an earlier event of the same object is not delivered yet */
                                 held_reason: "destination_paused" | "destination_disabled" | "ordering" | null;
+                                held_by_event_id: string | null;
                                 attempt_count: number;
                                 next_attempt_at: string | null;
                                 last_attempt_at: string | null;

@@ -1,7 +1,9 @@
+import { formatDuration, parseDuration } from '@hookline/core';
 import {
   type Db,
   type DeliveryStatus,
   type Destination,
+  type DestinationOrdering,
   type DestinationStatus,
   type HeldReason,
   releaseHeldDeliveries,
@@ -29,6 +31,13 @@ const RateLimitSchema = Type.Object(
   { additionalProperties: false, description: 'At most `count` attempts in any `period`' },
 );
 
+const OrderingSchema = Type.Union([Type.Literal('none'), Type.Literal('object')], {
+  description:
+    '"object": events with the same object.type and object.id are delivered one at a time in occurred_at order, different objects in parallel',
+});
+const DURATION_PATTERN = '^[0-9]+(\\.[0-9]+)?(ms|s|m|h)$';
+const MAX_ORDERING_WINDOW = '1h';
+
 /** Fields a create or a PATCH may carry. */
 export const ControlFields = {
   max_in_flight: Type.Optional(
@@ -39,6 +48,14 @@ export const ControlFields = {
     }),
   ),
   rate_limit: Type.Optional(Nullable(RateLimitSchema)),
+  ordering: Type.Optional(OrderingSchema),
+  ordering_window: Type.Optional(
+    Type.String({
+      pattern: DURATION_PATTERN,
+      maxLength: 20,
+      description: `With ordering "object": how long a delivery waits after its event arrives for earlier-occurred events of the same object (default 2s, at most ${MAX_ORDERING_WINDOW})`,
+    }),
+  ),
 };
 
 export const StatusField = {
@@ -66,6 +83,10 @@ export const HeldReasonSchema = Type.Union(
   },
 );
 
+export const HeldByEventSchema = Nullable(
+  Type.String({ description: 'With held_reason "ordering": the earlier event of the same object this delivery waits for' }),
+);
+
 /** A destination's delivery, as its deliveries list shows it. */
 export const DestinationDeliverySchema = Type.Object({
   id: Type.String(),
@@ -76,6 +97,7 @@ export const DestinationDeliverySchema = Type.Object({
   next_attempt_at: Nullable(Timestamp),
   last_attempt_at: Nullable(Timestamp),
   created_at: Timestamp,
+  held_by_event_id: HeldByEventSchema,
 });
 
 export function destinationDeliveryView(d: {
@@ -87,6 +109,7 @@ export function destinationDeliveryView(d: {
   next_attempt_at: Date | null;
   last_attempt_at: Date | null;
   created_at: Date;
+  held_by_event_id: string | null;
 }) {
   return {
     id: d.id,
@@ -97,6 +120,7 @@ export function destinationDeliveryView(d: {
     next_attempt_at: iso(d.next_attempt_at),
     last_attempt_at: iso(d.last_attempt_at),
     created_at: new Date(d.created_at).toISOString(),
+    held_by_event_id: d.held_by_event_id,
   };
 }
 
@@ -109,6 +133,8 @@ export const ControlsView = {
   failing_since: Nullable(Timestamp),
   consecutive_failures: Type.Integer(),
   breaker_open_until: Nullable(Timestamp),
+  ordering: OrderingSchema,
+  ordering_window: Type.String({ description: 'A duration such as 2s or 500ms' }),
 };
 
 export function controlsView(destination: Destination) {
@@ -120,19 +146,32 @@ export function controlsView(destination: Destination) {
     failing_since: iso(destination.failing_since),
     consecutive_failures: destination.consecutive_failures,
     breaker_open_until: iso(destination.breaker_open_until),
+    ordering: destination.ordering,
+    ordering_window: formatDuration(destination.ordering_window_ms),
   };
 }
 
 interface ControlInput {
   max_in_flight?: number | undefined;
   rate_limit?: { count: number; period: 'second' | 'minute' | 'hour' } | null | undefined;
+  ordering?: DestinationOrdering | undefined;
+  ordering_window?: string | undefined;
 }
 
-/** The budget columns a create or a PATCH sets. */
+/**
+ * The budget and ordering columns a create or a PATCH sets. A change of ordering applies to
+ * deliveries fanned out after it: those made while a destination ordered keep their order.
+ */
 export function controlChanges(input: ControlInput) {
-  const changes: { max_in_flight?: number; rate_limit?: string | null } = {};
+  const changes: { max_in_flight?: number; rate_limit?: string | null; ordering?: DestinationOrdering; ordering_window_ms?: number } = {};
   if (input.max_in_flight !== undefined) changes.max_in_flight = input.max_in_flight;
   if (input.rate_limit !== undefined) changes.rate_limit = input.rate_limit === null ? null : JSON.stringify(input.rate_limit);
+  if (input.ordering !== undefined) changes.ordering = input.ordering;
+  if (input.ordering_window !== undefined) {
+    const ms = parseDuration(input.ordering_window);
+    if (ms > parseDuration(MAX_ORDERING_WINDOW)) throw badRequest(`ordering_window: at most ${MAX_ORDERING_WINDOW}`);
+    changes.ordering_window_ms = ms;
+  }
   return changes;
 }
 

@@ -1,5 +1,14 @@
 import { GroupCommit, ingestKeyHint, jsonDepth, matchesEventTypes, newId, type SecretBox } from '@hookline/core';
-import { addRateLimitedCounts, type Db, type IngestWrite, type IngestWriteResult, type NewRequest, storeIngestBatch } from '@hookline/db';
+import {
+  addRateLimitedCounts,
+  type Db,
+  type FannedOutDelivery,
+  type IngestWrite,
+  type IngestWriteResult,
+  type NewRequest,
+  objectKey,
+  storeIngestBatch,
+} from '@hookline/db';
 import * as metrics from '@hookline/metrics';
 import { getProvider, type HeaderMap, renderEnvelope, topLevelMembers } from '@hookline/providers';
 import { type DeliveryQueue, enqueueOrLeaveToSweeper } from '@hookline/queue';
@@ -8,7 +17,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { IngestBody } from './body-reader.ts';
 import { RateLimitTally } from './rate-limit-tally.ts';
 import { bodyExcerpt, capHeaders } from './rejected-request.ts';
-import { type CachedRouting, RoutingCache } from './routing-cache.ts';
+import { type CachedDestination, type CachedRouting, RoutingCache } from './routing-cache.ts';
 import { StorageBudget } from './storage-budget.ts';
 import { AddressBudget, NegativeCache } from './unknown-keys.ts';
 
@@ -48,6 +57,18 @@ export interface LocalDelivery {
 }
 
 type StoredResult = IngestWriteResult;
+
+/**
+ * A new delivery to `destination`. One that orders per object carries the event's object
+ * and is due only after the destination's ordering window, so that earlier-occurred events
+ * of the same object arriving a little later still go out first (@hookline/db object-order).
+ */
+function fanOut(destination: CachedDestination, object: { type: string; id: string | null } | null): FannedOutDelivery {
+  const delivery = { id: newId('delivery'), destination_id: destination.id };
+  if (destination.ordering !== 'object') return delivery;
+  const key = objectKey(object);
+  return key === null ? delivery : { ...delivery, object_key: key, delay_ms: destination.ordering_window_ms };
+}
 
 /** A write whose source changed while it was routed is routed again, this many times at most. */
 const MAX_ROUTES = 3;
@@ -308,7 +329,7 @@ export class Ingestor {
       deliveries: (routing as CachedRouting).destinations
         .filter((d) => matchesEventTypes(d.event_types, normalized.type))
         .filter((d) => d.matches === null || d.matches(viewed()))
-        .map((d) => ({ id: newId('delivery'), destination_id: d.id })),
+        .map((d) => fanOut(d, normalized.object)),
       event: {
         id: eventId,
         tenant_id: source.tenant_id,
@@ -338,11 +359,12 @@ export class Ingestor {
    */
   #deliver(result: StoredResult): void {
     const local = this.#deps.localDelivery;
-    if (local) {
-      local.offer(result.deliveries.map((d) => d.id));
-      return;
-    }
-    const jobs = result.deliveries.map((d) => ({ deliveryId: d.id, runAt: d.runAt }));
+    // A delivery waiting for its ordering window goes through the queue, whose timer makes it due.
+    const now = this.#now();
+    const offered = local ? result.deliveries.filter((d) => d.runAt.getTime() <= now) : [];
+    if (offered.length > 0) local?.offer(offered.map((d) => d.id));
+    if (offered.length === result.deliveries.length) return;
+    const jobs = result.deliveries.filter((d) => !offered.includes(d)).map((d) => ({ deliveryId: d.id, runAt: d.runAt }));
     void enqueueOrLeaveToSweeper(this.#deps.queue, jobs, this.#deps.log);
   }
 

@@ -332,6 +332,7 @@ export class DeliveryWorker {
         'hookline-provider': delivery.provider,
         'hookline-source-id': delivery.source_id,
         'hookline-attempt': String(number),
+        ...(delivery.outOfOrder ? { 'hookline-out-of-order': 'true' } : {}),
       },
     });
 

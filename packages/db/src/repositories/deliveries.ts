@@ -1,6 +1,7 @@
 import { sql, type UpdateQueryBuilder, type UpdateResult } from 'kysely';
 import { type Db, PREPARED } from '../database.ts';
 import type { Database, DeliveryStatus, NewAttempt } from '../tables.ts';
+import { deliveryShownColumns, shownStatusIs } from './object-order.ts';
 import { type Page, pageOf } from './pagination.ts';
 import { countAttemptsCte } from './stats.ts';
 
@@ -27,6 +28,8 @@ export interface ClaimedDelivery {
   headers?: Record<string, string> | null;
   /** Set by ingest when it has just checked this delivery's filter: the attempt need not again. */
   filterChecked?: boolean;
+  /** Ordered per object, and a later event of its object was already delivered (sent with `hookline-out-of-order: true`). */
+  outOfOrder?: boolean;
 }
 
 /** One finished attempt, and where it leaves its delivery. */
@@ -208,17 +211,21 @@ export function listNotYetDue(db: Db, ids: readonly string[]) {
     .execute() as Promise<{ id: string; next_attempt_at: Date }[]>;
 }
 
+/** Deliveries of these events, as the API shows them (one waiting for its object is held: see deliveryShownColumns). */
 export function listDeliveriesForEvents(db: Db, eventIds: string[]) {
   if (eventIds.length === 0) return Promise.resolve([]);
   return db
     .selectFrom('deliveries')
-    .select(['id', 'event_id', 'destination_id', 'status', 'held_reason', 'attempt_count', 'next_attempt_at', 'last_attempt_at'])
+    .select(['id', 'event_id', 'destination_id', 'attempt_count', 'last_attempt_at', ...deliveryShownColumns('deliveries')])
     .where('event_id', 'in', eventIds)
     .orderBy('id')
     .execute();
 }
 
-/** A destination's deliveries, newest first, optionally of one status (e.g. those held while it is disabled). */
+/**
+ * A destination's deliveries, newest first, as the API shows them (see deliveryShownColumns),
+ * optionally of one status (e.g. those held while it is disabled, or for their object).
+ */
 export async function listDestinationDeliveries(
   db: Db,
   tenantId: string,
@@ -227,10 +234,10 @@ export async function listDestinationDeliveries(
 ) {
   let q = db
     .selectFrom('deliveries')
-    .select(['id', 'event_id', 'status', 'held_reason', 'attempt_count', 'next_attempt_at', 'last_attempt_at', 'created_at'])
+    .select(['id', 'event_id', 'attempt_count', 'last_attempt_at', 'created_at', ...deliveryShownColumns('deliveries')])
     .where('tenant_id', '=', tenantId)
     .where('destination_id', '=', destinationId);
-  if (page.status) q = q.where('status', '=', page.status);
+  if (page.status) q = q.where(shownStatusIs('deliveries', page.status));
   if (page.cursor) q = q.where('id', '<', page.cursor);
   return pageOf(
     await q

@@ -13,7 +13,15 @@ export interface IngestWrite {
    */
   configVersion?: string;
   /** The deliveries to create if the event is new: the caller's fan-out. */
-  deliveries?: { id: string; destination_id: string }[];
+  deliveries?: FannedOutDelivery[];
+}
+
+export interface FannedOutDelivery {
+  id: string;
+  destination_id: string;
+  /** For a destination ordering per object: its object (see objectKey), and its ordering window, after which it is due. */
+  object_key?: string | null;
+  delay_ms?: number;
 }
 
 export interface IngestWriteResult {
@@ -106,7 +114,9 @@ export async function storeIngestBatch(
     if (row.stale) result.stale = true;
     else if (row.inserted) {
       result.eventId = write.event?.id ?? null;
-      result.deliveries = write.event ? (write.deliveries ?? []).map((d) => ({ id: d.id, runAt: now })) : [];
+      result.deliveries = write.event
+        ? (write.deliveries ?? []).map((d) => ({ id: d.id, runAt: new Date(now.getTime() + (d.delay_ms ?? 0)) }))
+        : [];
     } else duplicates.push(row.ord);
   }
   if (duplicates.length > 0) await storeDuplicates(db, writes, duplicates, results);
@@ -133,9 +143,11 @@ export function ingestStatement(writes: readonly IngestWrite[], now: Date, readU
     ),
     kept as (select * from fresh where event_id is null or event_id in (select id from new_events)),
     new_deliveries as (
-      insert into deliveries (id, tenant_id, event_id, destination_id, status, next_attempt_at, created_at, updated_at)
-      select d.id, kept.tenant_id, kept.event_id, d.destination_id, 'pending', ${now}, ${now}, ${now}
-      from kept cross join lateral json_to_recordset(kept.deliveries) as d(id text, destination_id text)
+      insert into deliveries (id, tenant_id, event_id, destination_id, status, next_attempt_at, created_at, updated_at, object_key, occurred_at)
+      select d.id, kept.tenant_id, kept.event_id, d.destination_id, 'pending',
+             case when d.delay_ms is null then ${now} else ${now}::timestamptz + d.delay_ms * interval '1 millisecond' end,
+             ${now}, ${now}, d.object_key, case when d.object_key is not null then coalesce(kept.occurred_at, kept.received_at) end
+      from kept cross join lateral json_to_recordset(kept.deliveries) as d(id text, destination_id text, object_key text, delay_ms int)
       where kept.event_id is not null
     ),
     new_requests as (

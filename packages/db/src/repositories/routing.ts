@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import type { Db } from '../database.ts';
-import type { Source } from '../tables.ts';
+import type { DestinationOrdering, Source } from '../tables.ts';
 
 /** What a destination needs at ingest (fan-out) and for a first attempt handed straight to a local worker. */
 export interface RoutedDestination {
@@ -14,6 +14,9 @@ export interface RoutedDestination {
   /** The filter document, or null (see @hookline/rules). */
   filter: Record<string, unknown> | null;
   transform: string | null;
+  /** 'object': its deliveries get an object_key and wait ordering_window_ms (see object-order). */
+  ordering: DestinationOrdering;
+  ordering_window_ms: number;
 }
 
 /** A source with its destinations, as of `config_version`. */
@@ -36,7 +39,8 @@ export async function loadRouting(db: Db, ingestKeyHash: string): Promise<Routin
         select json_agg(json_build_object(
           'id', d.id, 'event_types', d.event_types, 'url', d.url, 'secret_sealed', d.secret_sealed,
           'previous_secret_sealed', d.previous_secret_sealed, 'previous_secret_expires_at', d.previous_secret_expires_at,
-          'paused_at', d.paused_at, 'filter', d.filter, 'transform', d.transform) order by d.id)
+          'paused_at', d.paused_at, 'filter', d.filter, 'transform', d.transform,
+          'ordering', d.ordering, 'ordering_window_ms', d.ordering_window_ms) order by d.id)
         from destinations d where d.source_id = sources.id), '[]'::json)`.as('destinations'),
     ])
     .where('ingest_key_hash', '=', ingestKeyHash)

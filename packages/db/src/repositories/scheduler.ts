@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import { type Db, PREPARED } from '../database.ts';
 import type { ClaimedDelivery } from './deliveries.ts';
+import { deliveredOutOfOrder, mayGo, objectHeads, waitsForItsObject } from './object-order.ts';
 
 /**
  * The delivery scheduler's database half (issue 13). A destination's budget lives on its
@@ -64,6 +65,7 @@ interface ClaimRow extends Omit<ClaimedDelivery, 'updated_at'> {
   full: boolean | null;
   blocked_until: Date | string | null;
   next_attempt_at: Date | string | null;
+  out_of_order: boolean | null;
 }
 
 const asDate = (v: Date | string | null) => (v === null ? null : new Date(v));
@@ -73,7 +75,8 @@ const asDate = (v: Date | string | null) => (v === null ? null : new Date(v));
  * each destination's budget allows, in turns across tenants (each tenant's first, then each
  * one's second...) and within a tenant across destinations (fewest in flight first), at most
  * `limit`, each tenant within its allowance; reads what the attempts need in the same round
- * trip. A named delivery whose destination is paused or disabled is held. One statement.
+ * trip. A named delivery whose destination is paused or disabled is held. A delivery that
+ * waits for its object (ordering per object: see object-order) is passed over. One statement.
  *
  * The destination rows are locked (in id order, so claims never deadlock) and read fresh;
  * the deliveries are read from the statement's snapshot. A delivery another worker claimed
@@ -106,6 +109,7 @@ export async function claimDue(db: Db, request: ClaimRequest): Promise<ClaimResu
                from jsonb_each(dest.leases) l where (l.value)::bigint > clock.now_ms) live,
       lateral (select count(*) as n, min(t) as oldest from unnest(dest.rate_log) t where t > clock.now_ms - dest.period_ms) recent
     ),
+    object_heads as (${objectHeads('budget')}),
     candidates as (
       select c.id, c.destination_id, b.tenant_id, c.rn + b.in_flight as turn
       from budget b cross join lateral (
@@ -113,6 +117,7 @@ export async function claimDue(db: Db, request: ClaimRequest): Promise<ClaimResu
         from deliveries x
         where x.destination_id = b.id and x.status = 'pending' and x.next_attempt_at <= now() + interval '1 second'
           and (x.locked_until is null or x.locked_until < now()) and not (b.live_leases ? x.id)
+          and ${mayGo('x', 'object_heads')}
         order by x.next_attempt_at, x.id
         limit b.allowance
       ) c
@@ -137,7 +142,7 @@ export async function claimDue(db: Db, request: ClaimRequest): Promise<ClaimResu
     claimed as (
       update deliveries set locked_until = now() + make_interval(secs => ${request.leaseMs / 1000}::float8)
       where id in (select id from picked) and status = 'pending'
-      returning id, tenant_id, event_id, destination_id, attempt_count, updated_at
+      returning id, tenant_id, event_id, destination_id, attempt_count, updated_at, ${deliveredOutOfOrder('deliveries')} as out_of_order
     ),
     held as (
       update deliveries x set status = 'held', next_attempt_at = null, locked_until = null, updated_at = now(),
@@ -151,7 +156,8 @@ export async function claimDue(db: Db, request: ClaimRequest): Promise<ClaimResu
            d.filter, d.transform,
            -- the request's headers only where a filter may read them
            case when d.filter is not null then (select r.headers from requests r where r.id = e.request_id) end as headers,
-           null::boolean as more, null::boolean as full, null::timestamptz as blocked_until, null::timestamptz as next_attempt_at
+           null::boolean as more, null::boolean as full, null::timestamptz as blocked_until, null::timestamptz as next_attempt_at,
+           c.out_of_order
     from claimed c
     join events e on e.id = c.event_id
     join destinations d on d.id = c.destination_id
@@ -160,25 +166,26 @@ export async function claimDue(db: Db, request: ClaimRequest): Promise<ClaimResu
            b.status = 'active' and exists (select 1 from deliveries x
                    where x.destination_id = b.id and x.status = 'pending' and x.next_attempt_at <= now() + interval '1 second'
                      and (x.locked_until is null or x.locked_until < now()) and not (b.live_leases ? x.id)
-                     and x.id not in (select id from picked)),
+                     and x.id not in (select id from picked) and ${mayGo('x', 'object_heads')}),
            b.in_flight + (select count(*) from picked p where p.destination_id = b.id) >= b.cap,
            case when b.status <> 'active' then null
                 when b.breaker_open_until > now() then b.breaker_open_until
                 when b.rate_count is not null and b.recent >= b.rate_count
                   then to_timestamp((b.oldest + b.period_ms) / 1000.0) end,
-           null
+           null, null
     from budget b
     union all
-    select 'early', x.id, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, x.next_attempt_at
+    select 'early', x.id, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, x.next_attempt_at, null
     from deliveries x
     where x.id in (select id from named) and x.status = 'pending' and x.next_attempt_at > now() + interval '1 second'`.execute(db);
 
   const result: ClaimResult = { claimed: [], backlog: [], early: [] };
   for (const row of rows) {
     if (row.kind === 'claimed') {
-      const { kind, more, full, blocked_until, next_attempt_at, ...delivery } = row;
+      const { kind, more, full, blocked_until, next_attempt_at, out_of_order, ...delivery } = row;
       result.claimed.push({
         ...delivery,
+        outOfOrder: out_of_order === true,
         updated_at: new Date(row.updated_at as Date),
         previous_secret_expires_at: asDate(row.previous_secret_expires_at),
       });
@@ -198,7 +205,7 @@ export async function claimDue(db: Db, request: ClaimRequest): Promise<ClaimResu
 /**
  * Due deliveries nobody holds, for the sweeper: per active destination with room, its
  * oldest, as many as its in-flight cap leaves room for (a capped backlog is not offered
- * again and again). Pending deliveries of paused or disabled destinations are held on the way.
+ * again and again), none that waits for its object. Pending deliveries of paused or disabled destinations are held on the way.
  */
 export async function listDueDeliveries(db: Db, olderThanMs: number, limit: number, breaker: BreakerSettings) {
   // Read first and write only when there is something to hold: an idle sweep writes nothing.
@@ -227,7 +234,7 @@ export async function listDueDeliveries(db: Db, olderThanMs: number, limit: numb
       select x.id, x.next_attempt_at, x.locked_until from deliveries x
       where x.destination_id = d.id and x.status = 'pending'
         and x.next_attempt_at <= now() - make_interval(secs => ${olderThanMs / 1000})
-        and (x.locked_until is null or x.locked_until < now())
+        and (x.locked_until is null or x.locked_until < now()) and not ${waitsForItsObject('x')}
       order by x.next_attempt_at, x.id
       limit greatest(0, (case when d.consecutive_failures >= ${breaker.threshold} then 1 else d.max_in_flight end) - live.n)
     ) x

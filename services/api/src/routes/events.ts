@@ -14,7 +14,7 @@ import {
 import { type DeliveryQueue, enqueueOrLeaveToSweeper } from '@hookline/queue';
 import { Type } from '@sinclair/typebox';
 import type { FastifyBaseLogger, FastifyReply } from 'fastify';
-import { DeliveryStatusSchema, HeldReasonSchema } from '../delivery-controls.ts';
+import { DeliveryStatusSchema, HeldByEventSchema, HeldReasonSchema } from '../delivery-controls.ts';
 import type { ApiDeps } from '../deps.ts';
 import { notFound } from '../errors.ts';
 import { eventJson, MAX_EVENT_DEPTH } from '../event-json.ts';
@@ -46,6 +46,7 @@ function deliveryView(d: DeliveryRow) {
     destination_id: d.destination_id,
     status: d.status,
     held_reason: d.held_reason,
+    held_by_event_id: d.held_by_event_id,
     attempt_count: d.attempt_count,
     next_attempt_at: d.next_attempt_at?.toISOString() ?? null,
     last_attempt_at: d.last_attempt_at?.toISOString() ?? null,
@@ -138,6 +139,7 @@ const DeliveryView = Type.Object({
   destination_id: Type.String(),
   status: DeliveryStatusSchema,
   held_reason: HeldReasonSchema,
+  held_by_event_id: HeldByEventSchema,
   attempt_count: Type.Integer(),
   next_attempt_at: Type.Union([Timestamp, Type.Null()]),
   last_attempt_at: Type.Union([Timestamp, Type.Null()]),
