@@ -44,6 +44,7 @@ export type Attempt = Delivery['attempts'][number];
 export type RequestItem = Ok<'/v1/requests', 'get'>['data'][number];
 export type RequestOutcome = NonNullable<NonNullable<Query<'/v1/requests', 'get'>>['outcome']>;
 export type Destination = Ok<'/v1/destinations', 'get'>['data'][number];
+export type DestinationDelivery = Ok<'/v1/destinations/{id}/deliveries', 'get'>['data'][number];
 export type ApiKey = Ok<'/v1/api-keys', 'get'>['data'][number];
 export type Session = Ok<'/v1/sessions', 'post'>;
 export type Alert = Ok<'/v1/alerts', 'get'>['data'][number];

@@ -1,5 +1,5 @@
-import { useState } from 'preact/hooks';
-import { ApiError, api, type Destination, errorText, type Source } from '../api.ts';
+import { useEffect, useState } from 'preact/hooks';
+import { ApiError, api, type Destination, type DestinationDelivery, errorText, type Source } from '../api.ts';
 import { Badge, Code, Copyable, Empty, ErrorBox, Field, Icon, Loading, Notice, PageHeader, toast, useConfirm } from '../components.tsx';
 import { destinations, sources, useResource } from '../data.ts';
 import { dateTime, plural } from '../format.ts';
@@ -167,6 +167,43 @@ function DestinationActivity({ stats }: { stats: Stats }) {
   );
 }
 
+/**
+ * An ordered destination's deliveries waiting behind an earlier event of their object (a
+ * failing one holds back only its own object): how many, and which event each waits for.
+ */
+function ObjectHolds({ destinationId }: { destinationId: string }) {
+  const [held, setHeld] = useState<DestinationDelivery[]>([]);
+  useEffect(() => {
+    let live = true;
+    const load = () =>
+      api
+        .get('/v1/destinations/{id}/deliveries', { path: { id: destinationId }, query: { status: 'held', limit: 100 } })
+        .then((page) => live && setHeld(page.data.filter((d) => d.held_reason === 'ordering')))
+        .catch(() => {}); // a failed read keeps the last list; the next one tries again
+    void load();
+    const timer = setInterval(load, 5_000);
+    return () => {
+      live = false;
+      clearInterval(timer);
+    };
+  }, [destinationId]);
+  if (held.length === 0) return null;
+  const blocking = [...new Set(held.map((d) => d.held_by_event_id).filter((e): e is string => e !== null))];
+  return (
+    <p class="small muted" data-object-holds>
+      <Badge tone="warn">held</Badge> {plural(held.length, 'delivery', 'deliveries')}
+      {held.length === 100 && ' or more'} waiting behind an earlier event of the same object:{' '}
+      {blocking.slice(0, 5).map((e, i) => (
+        <span key={e}>
+          {i > 0 && ', '}
+          <a href={href(`/events/${e}`)}>{e}</a>
+        </span>
+      ))}
+      {blocking.length > 5 && ` and ${blocking.length - 5} more`}. Each goes out once the event before it is delivered (or given up).
+    </p>
+  );
+}
+
 function DestinationCard({
   destination,
   source,
@@ -181,6 +218,8 @@ function DestinationCard({
   const [showRules, setShowRules] = useState(false);
   const [url, setUrl] = useState(destination.url);
   const [types, setTypes] = useState<string[]>(destination.event_types ?? []);
+  const [ordered, setOrdered] = useState(destination.ordering === 'object');
+  const [orderingWindow, setOrderingWindow] = useState(destination.ordering_window);
   const [newSecret, setNewSecret] = useState<string | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState<string | null>(null);
@@ -212,6 +251,7 @@ function DestinationCard({
           <p class="small muted" data-controls>
             {destination.max_in_flight === 1 ? 'One at a time, in order' : `Up to ${destination.max_in_flight} at once`}
             {destination.rate_limit && ` · at most ${destination.rate_limit.count} per ${destination.rate_limit.period}`}
+            {destination.ordering === 'object' && ` · in order per object (waits ${destination.ordering_window} for late arrivals)`}
             {destination.consecutive_failures > 0 &&
               ` · ${destination.consecutive_failures} failed in a row${destination.failing_since ? ` since ${dateTime(destination.failing_since)}` : ''}`}
           </p>
@@ -246,6 +286,7 @@ function DestinationCard({
             )}
             {destination.transform && <span class="chip">transformed</span>}
           </div>
+          {destination.ordering === 'object' && <ObjectHolds destinationId={id} />}
           {stats && <DestinationActivity stats={stats} />}
           {destination.secret_rotation_expires_at && new Date(destination.secret_rotation_expires_at).getTime() > Date.now() && (
             <p class="small muted">
@@ -370,7 +411,12 @@ function DestinationCard({
             void act('save', async () => {
               await api.patch('/v1/destinations/{id}', {
                 path: { id },
-                body: { url: url.trim(), event_types: types.length ? types : null },
+                body: {
+                  url: url.trim(),
+                  event_types: types.length ? types : null,
+                  ordering: ordered ? 'object' : 'none',
+                  ...(ordered ? { ordering_window: orderingWindow.trim() } : {}),
+                },
               });
               setEditing(false);
               await destinations.load();
@@ -383,6 +429,36 @@ function DestinationCard({
           <Field label="Event types" hint="Only these types are forwarded; none means every type. Globs like video.asset.* work.">
             <TypePicker value={types} onChange={setTypes} providerId={source?.provider} />
           </Field>
+          <Field
+            label="Order"
+            id={`ordering-${id}`}
+            hint="Per object: each asset's (upload's…) events one at a time, in the order they occurred; different objects in parallel."
+          >
+            <select
+              id={`ordering-${id}`}
+              value={ordered ? 'object' : 'none'}
+              onChange={(e) => setOrdered(e.currentTarget.value === 'object')}
+            >
+              <option value="none">Any order, fastest</option>
+              <option value="object">Per object, in order</option>
+            </select>
+          </Field>
+          {ordered && (
+            <Field
+              label="Ordering window"
+              id={`window-${id}`}
+              hint="How long an event waits for earlier ones of its object that the provider sends late, e.g. 2s or 500ms."
+            >
+              <input
+                id={`window-${id}`}
+                class="mono"
+                required
+                pattern="[0-9]+(\.[0-9]+)?(ms|s|m|h)"
+                value={orderingWindow}
+                onInput={(e) => setOrderingWindow(e.currentTarget.value)}
+              />
+            </Field>
+          )}
           <div class="form-actions">
             <button type="button" class="btn" onClick={() => setEditing(false)}>
               Cancel

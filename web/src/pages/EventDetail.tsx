@@ -82,7 +82,19 @@ function DeliveryCard({ delivery, url, now }: { delivery: Delivery; url: string 
             · next attempt {relative(delivery.next_attempt_at, now)} ({clock(delivery.next_attempt_at)})
           </>
         )}
-        {delivery.status === 'held' && ' · held while the destination is paused or disabled'}
+        {delivery.status === 'held' && delivery.held_reason !== 'ordering' && ' · held while the destination is paused or disabled'}
+        {delivery.held_reason === 'ordering' && (
+          <>
+            {' '}
+            · held: waiting for an earlier event of the same object
+            {delivery.held_by_event_id && (
+              <>
+                {' '}
+                (<a href={href(`/events/${delivery.held_by_event_id}`)}>{delivery.held_by_event_id}</a>) to be delivered
+              </>
+            )}
+          </>
+        )}
         {delivery.status === 'failed' && ' · gave up after the last scheduled retry'}
         {delivery.status === 'skipped' && " · not sent: the destination's filter no longer matches, or its transform returned null"}
       </p>
