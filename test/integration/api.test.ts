@@ -362,6 +362,61 @@ describe('the tenant API', () => {
     });
   });
 
+  it('pages every list newest first: the pages walked with a cursor are the list read at once', async () => {
+    const carol = await signUp(hookline.url, hookline.fetch);
+    const walk = async (path: string) => {
+      const seen: string[] = [];
+      let cursor: string | null = null;
+      do {
+        const page: { data: { id: string }[]; next_cursor: string | null } = await carol.api.ok(
+          'GET',
+          `${path}${path.includes('?') ? '&' : '?'}limit=2${cursor ? `&cursor=${cursor}` : ''}`,
+        );
+        expect(page.data.length).toBeLessThanOrEqual(2);
+        seen.push(...page.data.map((d) => d.id));
+        cursor = page.next_cursor;
+      } while (cursor);
+      return seen;
+    };
+    const newestFirst = (ids: string[]) => [...ids].sort().reverse();
+
+    const sources = [];
+    for (let i = 0; i < 3; i++) sources.push(await createMuxSource(carol.api));
+    const destinations = [];
+    for (let i = 0; i < 3; i++)
+      destinations.push(await carol.api.ok('POST', '/v1/destinations', { source_id: sources[0].id, url: receiver.url }));
+    for (let i = 0; i < 5; i++) {
+      const body = freshMuxEvent();
+      await sendWebhook(sources[0].ingest_url, body, { 'mux-signature': muxSignature(body, MUX_SECRET) }, hookline.fetch);
+    }
+    const jobs = [];
+    for (let i = 0; i < 3; i++) jobs.push((await carol.api.ok('POST', '/v1/replays', { filter: { event_ids: [] } })).id);
+    for (const source of sources) {
+      await hookline.database.db
+        .insertInto('alerts')
+        .values({
+          id: newId('alert'),
+          tenant_id: carol.tenantId,
+          type: 'source.silent',
+          subject_kind: 'source',
+          subject_id: source.id,
+          status: 'open',
+          opened_at: new Date(),
+        })
+        .execute();
+    }
+
+    expect(await walk('/v1/sources')).toEqual(newestFirst(sources.map((s) => s.id)));
+    expect(await walk('/v1/destinations')).toEqual(newestFirst(destinations.map((d) => d.id)));
+    expect(await walk(`/v1/destinations?source_id=${sources[1].id}`)).toEqual([]);
+    expect(await walk('/v1/replays')).toEqual(newestFirst(jobs));
+    for (const path of ['/v1/requests', '/v1/events', `/v1/destinations/${destinations[0].id}/deliveries`, '/v1/alerts']) {
+      const all = (await carol.api.ok('GET', `${path}${path.includes('?') ? '&' : '?'}limit=100`)).data.map((d: { id: string }) => d.id);
+      expect(all.length, path).toBe(path === '/v1/alerts' ? 3 : 5);
+      expect(await walk(path), path).toEqual(newestFirst(all));
+    }
+  });
+
   it('sets security headers and serves its OpenAPI document', async () => {
     const res = await hookline.fetch(`${hookline.url}/v1/sources`, { headers: { authorization: `Bearer ${alice.apiKey}` } });
     expect(res.headers.get('x-content-type-options')).toBe('nosniff');

@@ -1,7 +1,7 @@
 import type { Insertable } from 'kysely';
 import type { Db } from '../database.ts';
 import type { Alert, AlertChannelTable, AlertStatus } from '../tables.ts';
-import { type Page, pageOf } from './pagination.ts';
+import { type Page, pageByIdDesc } from './pagination.ts';
 
 export function insertAlertChannel(db: Db, channel: Insertable<AlertChannelTable>) {
   return db.insertInto('alert_channels').values(channel).returningAll().executeTakeFirstOrThrow();
@@ -18,17 +18,10 @@ export async function deleteAlertChannel(db: Db, tenantId: string, id: string): 
   return result.numDeletedRows > 0n;
 }
 
-export async function listAlerts(db: Db, tenantId: string, page: Page & { status?: AlertStatus | undefined }) {
+export function listAlerts(db: Db, tenantId: string, page: Page & { status?: AlertStatus | undefined }) {
   let q = db.selectFrom('alerts').selectAll().where('tenant_id', '=', tenantId);
   if (page.status) q = q.where('status', '=', page.status);
-  if (page.cursor) q = q.where('id', '<', page.cursor);
-  return pageOf(
-    await q
-      .orderBy('id', 'desc')
-      .limit(page.limit + 1)
-      .execute(),
-    page.limit,
-  );
+  return pageByIdDesc(q, page);
 }
 
 export function getAlert(db: Db, tenantId: string, id: string) {

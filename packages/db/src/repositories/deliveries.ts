@@ -2,7 +2,7 @@ import { sql, type UpdateQueryBuilder, type UpdateResult } from 'kysely';
 import { type Db, PREPARED } from '../database.ts';
 import type { Database, DeliveryStatus, NewAttempt } from '../tables.ts';
 import { deliveryShownColumns, shownStatusIs } from './object-order.ts';
-import { type Page, pageOf } from './pagination.ts';
+import { type Page, pageByIdDesc } from './pagination.ts';
 import { countAttemptsCte } from './stats.ts';
 
 /** One claimed delivery with what its attempt needs. */
@@ -226,7 +226,7 @@ export function listDeliveriesForEvents(db: Db, eventIds: string[]) {
  * A destination's deliveries, newest first, as the API shows them (see deliveryShownColumns),
  * optionally of one status (e.g. those held while it is disabled, or for their object).
  */
-export async function listDestinationDeliveries(
+export function listDestinationDeliveries(
   db: Db,
   tenantId: string,
   destinationId: string,
@@ -238,14 +238,7 @@ export async function listDestinationDeliveries(
     .where('tenant_id', '=', tenantId)
     .where('destination_id', '=', destinationId);
   if (page.status) q = q.where(shownStatusIs('deliveries', page.status));
-  if (page.cursor) q = q.where('id', '<', page.cursor);
-  return pageOf(
-    await q
-      .orderBy('id', 'desc')
-      .limit(page.limit + 1)
-      .execute(),
-    page.limit,
-  );
+  return pageByIdDesc(q, page);
 }
 
 export function listAttemptsForDeliveries(db: Db, deliveryIds: string[]) {

@@ -1,7 +1,7 @@
 import type { Insertable, Updateable } from 'kysely';
 import type { Db } from '../database.ts';
 import type { DestinationTable } from '../tables.ts';
-import { type Page, pageOf } from './pagination.ts';
+import { type Page, pageByIdDesc } from './pagination.ts';
 
 export function insertDestination(db: Db, destination: Insertable<DestinationTable>) {
   return db.insertInto('destinations').values(destination).returningAll().executeTakeFirstOrThrow();
@@ -11,17 +11,10 @@ export function getDestination(db: Db, tenantId: string, id: string) {
   return db.selectFrom('destinations').selectAll().where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst();
 }
 
-export async function listDestinations(db: Db, tenantId: string, page: Page & { sourceId?: string | undefined }) {
+export function listDestinations(db: Db, tenantId: string, page: Page & { sourceId?: string | undefined }) {
   let q = db.selectFrom('destinations').selectAll().where('tenant_id', '=', tenantId);
   if (page.sourceId) q = q.where('source_id', '=', page.sourceId);
-  if (page.cursor) q = q.where('id', '<', page.cursor);
-  return pageOf(
-    await q
-      .orderBy('id', 'desc')
-      .limit(page.limit + 1)
-      .execute(),
-    page.limit,
-  );
+  return pageByIdDesc(q, page);
 }
 
 export function updateDestination(db: Db, tenantId: string, id: string, changes: Updateable<DestinationTable>) {

@@ -2,7 +2,7 @@ import { type EventQueryTerm, type EventStatus, fieldTermJsonPath } from '@hookl
 import { type RawBuilder, sql } from 'kysely';
 import type { Db } from '../database.ts';
 import type { NewEvent } from '../tables.ts';
-import { type Page, pageOf } from './pagination.ts';
+import { type Page, pageByIdDesc } from './pagination.ts';
 import { countEventsCte } from './stats.ts';
 
 export interface EventFilter {
@@ -54,16 +54,9 @@ function filtered(db: Db, tenantId: string, filter: EventFilter) {
   }
 }
 
-export async function listEvents(db: Db, tenantId: string, filter: EventFilter & Page) {
-  let q = filtered(db, tenantId, filter).select(['events.id', 'events.payload', 'events.request_id']);
-  if (filter.cursor) q = q.where('events.id', '<', filter.cursor);
-  return pageOf(
-    await q
-      .orderBy('events.id', 'desc')
-      .limit(filter.limit + 1)
-      .execute(),
-    filter.limit,
-  );
+export function listEvents(db: Db, tenantId: string, filter: EventFilter & Page) {
+  const q = filtered(db, tenantId, filter).select(['events.id', 'events.payload', 'events.request_id']);
+  return pageByIdDesc(q, filter, 'events.id');
 }
 
 /** How many events the filter matches, counting up to `cap` (a bulk replay's preview). */

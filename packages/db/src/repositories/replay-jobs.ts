@@ -4,7 +4,7 @@ import type { Db } from '../database.ts';
 import type { ReplayJob, ReplaySelection } from '../tables.ts';
 import { redeliverDeliveries } from './deliveries.ts';
 import { eventSearchCondition } from './events.ts';
-import { type Page, pageOf } from './pagination.ts';
+import { type Page, pageByIdDesc } from './pagination.ts';
 
 /**
  * Bulk replay (issue 13 item 4), the one way to redeliver many deliveries: a caller stores a
@@ -97,16 +97,9 @@ export function getReplayJob(db: Db, tenantId: string, id: string) {
   return db.selectFrom('replay_jobs').selectAll().where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst();
 }
 
-export async function listReplayJobs(db: Db, tenantId: string, page: Page) {
-  let q = db.selectFrom('replay_jobs').selectAll().where('tenant_id', '=', tenantId);
-  if (page.cursor) q = q.where('id', '<', page.cursor);
-  return pageOf(
-    await q
-      .orderBy('id', 'desc')
-      .limit(page.limit + 1)
-      .execute(),
-    page.limit,
-  );
+export function listReplayJobs(db: Db, tenantId: string, page: Page) {
+  const q = db.selectFrom('replay_jobs').selectAll().where('tenant_id', '=', tenantId);
+  return pageByIdDesc(q, page);
 }
 
 /**
@@ -233,29 +226,26 @@ export function deadLetterSelection(f: DeadLetterFilter): ReplaySelection {
   };
 }
 
-export interface DeadLetter {
-  id: string;
-  event_id: string;
-  destination_id: string;
-  source_id: string;
-  type: string;
-  received_at: Date;
-  attempt_count: number;
-  last_attempt_at: Date | null;
-  last_status_code: number | null;
-  last_error: string | null;
-}
-
 /** Deliveries that spent their retry schedule, newest first, with their last attempt's outcome. */
-export async function listDeadLetters(db: Db, tenantId: string, filter: DeadLetterFilter & Page) {
-  const { rows } = await sql<DeadLetter>`
-    select d.id, d.event_id, d.destination_id, e.source_id, e.type, e.received_at, d.attempt_count, d.last_attempt_at,
-           a.status_code as last_status_code, a.error as last_error
-    from deliveries d join events e on e.id = d.event_id
-    left join attempts a on a.delivery_id = d.id and a.number = d.attempt_count
-    where ${selects(tenantId, deadLetterSelection(filter))}${filter.cursor ? sql` and d.id < ${filter.cursor}` : sql``}
-    order by d.id desc limit ${filter.limit + 1}`.execute(db);
-  return pageOf(rows, filter.limit);
+export function listDeadLetters(db: Db, tenantId: string, filter: DeadLetterFilter & Page) {
+  const q = db
+    .selectFrom('deliveries as d')
+    .innerJoin('events as e', 'e.id', 'd.event_id')
+    .leftJoin('attempts as a', (j) => j.onRef('a.delivery_id', '=', 'd.id').onRef('a.number', '=', 'd.attempt_count'))
+    .select([
+      'd.id',
+      'd.event_id',
+      'd.destination_id',
+      'e.source_id',
+      'e.type',
+      'e.received_at',
+      'd.attempt_count',
+      'd.last_attempt_at',
+      'a.status_code as last_status_code',
+      'a.error as last_error',
+    ])
+    .where(selects(tenantId, deadLetterSelection(filter)));
+  return pageByIdDesc(q, filter, 'd.id');
 }
 
 /** Dead letters counted per destination (the filter's destination aside), most first. */

@@ -1,6 +1,6 @@
 import type { Db } from '../database.ts';
 import type { RequestOutcome } from '../tables.ts';
-import { type Page, pageOf } from './pagination.ts';
+import { type Page, pageByIdDesc } from './pagination.ts';
 
 /** A request as the log shows it: everything but the body (read one request for that). */
 const LOG_COLUMNS = [
@@ -18,7 +18,7 @@ const LOG_COLUMNS = [
   'event_id',
 ] as const;
 
-export async function listRequests(
+export function listRequests(
   db: Db,
   tenantId: string,
   page: Page & {
@@ -33,14 +33,7 @@ export async function listRequests(
   if (page.outcome) q = q.where('outcome', '=', page.outcome);
   if (page.since) q = q.where('received_at', '>=', page.since);
   if (page.until) q = q.where('received_at', '<', page.until);
-  if (page.cursor) q = q.where('id', '<', page.cursor);
-  return pageOf(
-    await q
-      .orderBy('id', 'desc')
-      .limit(page.limit + 1)
-      .execute(),
-    page.limit,
-  );
+  return pageByIdDesc(q, page);
 }
 
 export function getRequest(db: Db, tenantId: string, id: string) {

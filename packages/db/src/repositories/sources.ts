@@ -1,7 +1,7 @@
 import { type Insertable, sql, type Updateable } from 'kysely';
 import type { Db } from '../database.ts';
 import type { SourceTable } from '../tables.ts';
-import { type Page, pageOf } from './pagination.ts';
+import { type Page, pageByIdDesc } from './pagination.ts';
 
 export function insertSource(db: Db, source: Insertable<SourceTable>) {
   return db.insertInto('sources').values(source).returningAll().executeTakeFirstOrThrow();
@@ -11,16 +11,9 @@ export function getSource(db: Db, tenantId: string, id: string) {
   return db.selectFrom('sources').selectAll().where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst();
 }
 
-export async function listSources(db: Db, tenantId: string, page: Page) {
-  let q = db.selectFrom('sources').selectAll().where('tenant_id', '=', tenantId);
-  if (page.cursor) q = q.where('id', '<', page.cursor);
-  return pageOf(
-    await q
-      .orderBy('id', 'desc')
-      .limit(page.limit + 1)
-      .execute(),
-    page.limit,
-  );
+export function listSources(db: Db, tenantId: string, page: Page) {
+  const q = db.selectFrom('sources').selectAll().where('tenant_id', '=', tenantId);
+  return pageByIdDesc(q, page);
 }
 
 export function updateSource(db: Db, tenantId: string, id: string, changes: Updateable<SourceTable>) {
