@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { loadConfig } from '@hookline/config';
 import { buildApp, type HooklineApp, ROLES, type Role } from '@hookline/server';
 import { type ApiClient, type Fetch, injectFetch, REPO_ROOT } from '@hookline/testing';
+import type { BrowserContext } from 'playwright-core';
 
 const MUX_FIXTURES = join(REPO_ROOT, 'packages/providers/fixtures/mux');
 export const MUX_SECRET = 'mux-test-webhook-secret-0001';
@@ -41,4 +42,20 @@ export async function startHooklineApp(
   const config = loadConfig({ HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'warn', ...options.env });
   const built = await buildApp(config, new Set(options.roles ?? ROLES));
   return { ...built, url: config.publicUrl, fetch: injectFetch(built.app) };
+}
+
+/**
+ * The API as the person logged in to a browser test calls it: the context's session cookie
+ * (read at each call, so it follows a new login) and the CSRF header the web UI sends.
+ * Answers the parsed JSON; a non-2xx answer throws, naming the call.
+ */
+export async function sessionCall(context: BrowserContext, baseUrl: string, method: string, path: string, payload?: unknown): Promise<any> {
+  const cookie = (await context.cookies()).map((c) => `${c.name}=${c.value}`).join('; ');
+  const res = await fetch(`${baseUrl}${path}`, {
+    method,
+    headers: { cookie, 'x-hookline-csrf': '1', ...(payload ? { 'content-type': 'application/json' } : {}) },
+    body: payload ? JSON.stringify(payload) : undefined,
+  });
+  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
+  return res.json();
 }

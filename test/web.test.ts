@@ -15,7 +15,7 @@ import {
 } from '@hookline/testing';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freshMuxEvent, MUX_SECRET } from './helpers.ts';
+import { freshMuxEvent, MUX_SECRET, sessionCall } from './helpers.ts';
 
 /**
  * The web UI in a real browser (Debian's Chromium through playwright-core), against the real
@@ -89,15 +89,7 @@ describe.skipIf(process.env.HOOKLINE_TEST_BACKEND !== 'embedded')('web UI in a b
   });
 
   /** The API as the browser's user (its session cookie): what a test sets up or checks around the page. */
-  const call = async (method: string, path: string, payload?: unknown) => {
-    const cookie = (await context.cookies()).map((c) => `${c.name}=${c.value}`).join('; ');
-    const res = await fetch(`${hookline.url}${path}`, {
-      method,
-      headers: { cookie, 'x-hookline-csrf': '1', ...(payload ? { 'content-type': 'application/json' } : {}) },
-      body: payload ? JSON.stringify(payload) : undefined,
-    });
-    return res.json() as Promise<any>;
-  };
+  const call = (method: string, path: string, payload?: unknown) => sessionCall(context, hookline.url, method, path, payload);
 
   const shot = async (name: string) => {
     if (!SCREENSHOTS) return;
@@ -396,16 +388,11 @@ describe.skipIf(process.env.HOOKLINE_TEST_BACKEND !== 'embedded')('web UI in a b
     expect(
       (await context.request.post(`${hookline.url}/v1/sessions`, { data: { email, password: 'correct horse battery' } })).status(),
     ).toBe(201);
-    const call = async (path: string, data: unknown) => {
-      const res = await context.request.post(`${hookline.url}${path}`, { data, headers: { 'x-hookline-csrf': '1' } });
-      expect(res.status(), path).toBeLessThan(300);
-      return res.json();
-    };
     // Only this test's destination calls the failing receiver.
     const failedBefore = failing.received.length;
-    const source = await call('/v1/sources', { name: 'Mux charts', provider: 'mux', verification: { secret: MUX_SECRET } });
-    await call('/v1/destinations', { source_id: source.id, url: receiver.url });
-    const failingDestination = await call('/v1/destinations', { source_id: source.id, url: failing.url });
+    const source = await call('POST', '/v1/sources', { name: 'Mux charts', provider: 'mux', verification: { secret: MUX_SECRET } });
+    await call('POST', '/v1/destinations', { source_id: source.id, url: receiver.url });
+    const failingDestination = await call('POST', '/v1/destinations', { source_id: source.id, url: failing.url });
     const send = (body: string, secret = MUX_SECRET) =>
       sendWebhook(source.ingest_url, body, { 'mux-signature': muxSignature(body, secret) });
 
