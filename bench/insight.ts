@@ -23,10 +23,15 @@ const RUNS = 7;
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
 
-async function timeGet(url: string, key: string, path: string) {
+/** Times a GET, or a POST of `payload` when given. */
+async function timeCall(url: string, key: string, path: string, payload?: unknown) {
   const call = async () => {
     const started = performance.now();
-    const res = await fetch(`${url}${path}`, { headers: { authorization: `Bearer ${key}` } });
+    const res = await fetch(`${url}${path}`, {
+      method: payload === undefined ? 'GET' : 'POST',
+      headers: { authorization: `Bearer ${key}`, ...(payload === undefined ? {} : { 'content-type': 'application/json' }) },
+      body: payload === undefined ? undefined : JSON.stringify(payload),
+    });
     const body = await res.text();
     if (res.status !== 200) throw new Error(`${path} answered ${res.status}: ${body}`);
     return { ms: performance.now() - started, body };
@@ -105,7 +110,7 @@ async function main() {
       ['day by minute, tenant (1440 points)', `/v1/stats?bucket=minute&since=${new Date(until.getTime() - 86_400_000).toISOString()}`],
       ['sources list (counts from rollups)', '/v1/sources'],
     ] as const) {
-      const t = await timeGet(hookline.url, apiKey, path);
+      const t = await timeCall(hookline.url, apiKey, path);
       console.log(`GET ${label}: median ${t.median.toFixed(1)} ms, max ${t.max.toFixed(1)} ms (${RUNS} runs)`);
       if (label === 'month by day, tenant') {
         const total = JSON.parse(t.body).series.reduce((n: number, p: { events: number }) => n + p.events, 0);
@@ -195,12 +200,16 @@ async function main() {
       ['no match', 'data.passthrough:nobody'],
       ['an event id', `evt_${String(middle).padStart(26, '0')}`],
     ] as const) {
-      const t = await timeGet(hookline.url, apiKey, `/v1/events?limit=20&q=${encodeURIComponent(q)}`);
+      const t = await timeCall(hookline.url, apiKey, `/v1/events?limit=20&q=${encodeURIComponent(q)}`);
       const found = JSON.parse(t.body).data.length;
       console.log(`GET /v1/events?q= ${label}: median ${t.median.toFixed(1)} ms, max ${t.max.toFixed(1)} ms (${found} on the page)`);
     }
-    const count = await timeGet(hookline.url, apiKey, `/v1/events/count?q=${encodeURIComponent('data.status:errored')}`);
-    console.log(`GET /v1/events/count?q=data.status:errored (replay preview): median ${count.median.toFixed(1)} ms → ${count.body}`);
+    const count = await timeCall(hookline.url, apiKey, `/v1/events/count?q=${encodeURIComponent('data.status:errored')}`);
+    console.log(`GET /v1/events/count?q=data.status:errored: median ${count.median.toFixed(1)} ms → ${count.body}`);
+    const preview = await timeCall(hookline.url, apiKey, '/v1/replays/preview', { filter: { q: 'data.status:errored' } });
+    console.log(
+      `POST /v1/replays/preview {q:"data.status:errored"} (replay preview, uncapped): median ${preview.median.toFixed(1)} ms → ${preview.body}`,
+    );
   } finally {
     await db.end();
     await hookline.stop();
