@@ -7,7 +7,8 @@
 //   BENCH_CONNECTIONS  closed-loop connections (default 32)
 //   BENCH_PRELOAD      events of history for the second pass (default 1000000; 0 skips it)
 //   BENCH_TARGETS      naive,scale,embedded (default all three); `isolation` (or
-//                      `npm run bench -- isolation`) runs bench/isolation.ts instead
+//                      `npm run bench -- isolation`) runs bench/isolation.ts instead;
+//                      `ordering` runs bench/ordering.ts (ordered vs unordered delivery)
 //   BENCH_PACED        the paced rate, when running a target without the naive one
 //   BENCH_FILTERS      instead: the cost of N filtered destinations on ingest (bench/filters.ts;
 //                      scale mode, or embedded with BENCH_TARGETS=embedded; BENCH_ROUNDS, default 3)
@@ -122,6 +123,15 @@ if (process.argv.slice(2).includes('isolation') || TARGETS.includes('isolation')
   const { isolationBench } = await import('./isolation.ts');
   try {
     await isolationBench();
+  } finally {
+    await dropTemplate();
+  }
+  process.exit(0);
+}
+if (process.argv.slice(2).includes('ordering') || TARGETS.includes('ordering')) {
+  const { orderingBench } = await import('./ordering.ts');
+  try {
+    await orderingBench();
   } finally {
     await dropTemplate();
   }

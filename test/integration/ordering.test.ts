@@ -12,6 +12,7 @@ import {
 } from '@hookline/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMuxSource, type InProcessHookline, MUX_SECRET, muxFixture, startHooklineApp } from '../helpers.ts';
+import { sample } from '../metrics-text.ts';
 
 const TYPES = ['video.asset.created', 'video.asset.updated', 'video.asset.ready', 'video.asset.track.ready'];
 const BASE = Date.parse('2026-11-30T12:00:00Z');
@@ -204,6 +205,12 @@ describe('ordered delivery per object', () => {
     const detail = await tenant.api.ok('GET', `/v1/events/${stuck3}`);
     expect(detail.deliveries[0]).toMatchObject({ status: 'held', held_reason: 'ordering', held_by_event_id: stuck1 });
     expect(receiver.received.filter((r) => parse(r.body).asset === 'stuck').map((r) => parse(r.body).id)).toEqual([stuck1]);
+    // Waiting for their object is not being overdue: the queue lag does not count them (nothing else is pending).
+    const metrics = await eventually(async () => {
+      const text = await (await hookline.fetch(`${hookline.url}/metrics`)).text();
+      return sample(text, 'hookline_deliveries_pending') === 3 && text;
+    });
+    expect(sample(metrics, 'hookline_queue_lag_seconds')).toBe(0);
 
     // The endpoint recovers and the first is retried now: the held ones follow at once, in order.
     stuckFails = false;
@@ -212,6 +219,26 @@ describe('ordered delivery per object', () => {
     const stuckIds = receiver.received.filter((r) => parse(r.body).asset === 'stuck').map((r) => parse(r.body).id);
     expect(stuckIds).toEqual([stuck1, stuck1, stuck2, stuck3]);
     expect(await deliveriesOf(destination.id, '&status=held')).toEqual([]);
+  });
+
+  it('events a filter kept out and then sent with "replay exactly these" are ordered too', async () => {
+    const receiver = await orderedReceiver(() => ({ status: 503, headers: { 'retry-after': '3600' } }));
+    receivers.push(receiver);
+    const { source, destination } = await orderedDestination(receiver.url, {
+      ordering_window: '0ms',
+      event_types: ['video.asset.deleted'],
+    });
+    const [first, second] = await send(source, [assetEvent('replayed', 1), assetEvent('replayed', 2)]);
+    expect(await deliveriesOf(destination.id)).toEqual([]);
+    await tenant.api.ok('PATCH', `/v1/destinations/${destination.id}`, { event_types: null });
+    await tenant.api.ok('POST', '/v1/rules/replay', { destination_id: destination.id, event_ids: [second, first] });
+    await receiver.waitFor(1);
+    const held = await eventually(async () => {
+      const list = await deliveriesOf(destination.id, '&status=held');
+      return list.length === 1 && list[0];
+    });
+    expect(held).toMatchObject({ event_id: second, held_reason: 'ordering', held_by_event_id: first });
+    expect(receiver.received.map((r) => parse(r.body).id)).toEqual([first]);
   });
 
   it('the window puts a later arrival that occurred earlier first; one too late for it is flagged out of order', async () => {
