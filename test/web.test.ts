@@ -378,6 +378,41 @@ describe.skipIf(process.env.HOOKLINE_TEST_BACKEND !== 'embedded')('web UI in a b
     expect((await call('GET', `/v1/destinations/${destination.id}`)).filter).toEqual({ 'data.passthrough': { $in: ['a', 'b'] } });
   });
 
+  it('orders a destination per object from its Edit form, and shows what waits behind a failing event', async () => {
+    const stuck = await startReceiver(() => ({ status: 503, headers: { 'retry-after': '3600' } }));
+    const source = await call('POST', '/v1/sources', { name: 'Mux ordered', provider: 'mux', verification: { secret: MUX_SECRET } });
+    const destination = await call('POST', '/v1/destinations', { source_id: source.id, url: stuck.url });
+    // Loaded afresh: the previous test may have left the page on the destinations list.
+    await page.goto(`${hookline.url}/#/destinations`);
+    await page.reload();
+    const card = page.locator(`[data-destination="${destination.id}"]`);
+    await card.getByRole('button', { name: 'Edit' }).click();
+    await card.getByLabel('Order').selectOption('object');
+    await card.getByLabel('Ordering window').fill('0ms');
+    await card.getByRole('button', { name: 'Save' }).click();
+    await card.getByText('in order per object').waitFor();
+    expect(await call('GET', `/v1/destinations/${destination.id}`)).toMatchObject({ ordering: 'object', ordering_window: '0ms' });
+
+    // Two events about the same asset (the fixture's): the first fails and waits an hour; the second waits for it.
+    const sent: string[] = [];
+    for (let i = 0; i < 2; i++) {
+      const body = freshMuxEvent();
+      sent.push((await sendWebhook(source.ingest_url, body, { 'mux-signature': muxSignature(body, MUX_SECRET) })).body.id);
+    }
+    await stuck.waitFor(1);
+    const holds = card.locator('[data-object-holds]');
+    await holds.getByText('1 delivery waiting behind an earlier event of the same object').waitFor();
+    await holds.getByRole('link', { name: sent[0] as string }).waitFor();
+    await page.goto(`${hookline.url}/#/events/${sent[1]}`);
+    await page.getByText('held: waiting for an earlier event of the same object').waitFor();
+    await page
+      .locator('[data-delivery]')
+      .getByRole('link', { name: sent[0] as string })
+      .waitFor();
+    expect(stuck.received).toHaveLength(1);
+    await stuck.close();
+  });
+
   it('shows on the overview exactly the traffic sent, live, and the source page counts it as it arrives', async () => {
     // A tenant of its own, so the numbers are this test's traffic only.
     const email = `charts${Date.now()}@example.test`;
