@@ -37,26 +37,29 @@ function parse(body: string) {
  * A receiver that answers as `respond` does after a few milliseconds, and knows how many
  * requests of each object (and in all) were open at once.
  */
-async function orderedReceiver(respond: (asset: string) => { status: number; headers?: Record<string, string> }) {
+async function orderedReceiver(
+  respond: (event: ReturnType<typeof parse>) => { status: number; headers?: Record<string, string>; delayMs?: number },
+) {
   const open = new Map<string, number>();
   let openAll = 0;
   const stats = { maxPerObject: 0, maxOverall: 0 };
   /** The status each request was answered with, by its place in `received`. */
   const answers: number[] = [];
   const receiver = await startReceiver(((n, req) => {
-    const { asset } = parse(req.body);
+    const event = parse(req.body);
+    const { asset } = event;
+    const answer = respond(event);
     const mine = (open.get(asset) ?? 0) + 1;
     open.set(asset, mine);
     openAll++;
     stats.maxPerObject = Math.max(stats.maxPerObject, mine);
     stats.maxOverall = Math.max(stats.maxOverall, openAll);
-    const delayMs = 5 + Math.floor(Math.random() * 10);
+    const delayMs = answer.delayMs ?? 5 + Math.floor(Math.random() * 10);
     // The answer goes out after delayMs; the request is open until then.
     setTimeout(() => {
       open.set(asset, (open.get(asset) ?? 1) - 1);
       openAll--;
     }, delayMs);
-    const answer = respond(asset);
     answers[n] = answer.status;
     return { ...answer, delayMs };
   }) satisfies Respond);
@@ -177,7 +180,7 @@ describe('ordered delivery per object', () => {
 
   it('a failing object holds back only its own later events, visibly; once it gets through, the rest follow in order', async () => {
     let stuckFails = true;
-    const receiver = await orderedReceiver((asset) =>
+    const receiver = await orderedReceiver(({ asset }) =>
       asset === 'stuck' && stuckFails ? { status: 503, headers: { 'retry-after': '3600' } } : { status: 200 },
     );
     receivers.push(receiver);
@@ -219,6 +222,23 @@ describe('ordered delivery per object', () => {
     const stuckIds = receiver.received.filter((r) => parse(r.body).asset === 'stuck').map((r) => parse(r.body).id);
     expect(stuckIds).toEqual([stuck1, stuck1, stuck2, stuck3]);
     expect(await deliveriesOf(destination.id, '&status=held')).toEqual([]);
+  });
+
+  it('a retry of an earlier event waits while a later one of its object is in flight, then goes flagged out of order', async () => {
+    // The later event's attempt stays open a while: the retry of the earlier one is asked for meanwhile.
+    const receiver = await orderedReceiver(({ occurredAt }) => ({ status: 200, delayMs: occurredAt === BASE + 2000 ? 1_500 : 5 }));
+    receivers.push(receiver);
+    const { source } = await orderedDestination(receiver.url, { ordering_window: '0ms' });
+    const [first] = await send(source, [assetEvent('replayed-early', 1)]);
+    await receiver.waitFor(1);
+    const [second] = await send(source, [assetEvent('replayed-early', 2)]);
+    await receiver.waitFor(2);
+    await tenant.api.ok('POST', `/v1/events/${first}/retry`);
+    await receiver.waitFor(3);
+    expect(receiver.received.map((r) => parse(r.body).id)).toEqual([first, second, first]);
+    // The retry was not sent while the later event's request was still open.
+    expect(receiver.stats.maxPerObject).toBe(1);
+    expect(receiver.received.map((r) => r.headers['hookline-out-of-order'])).toEqual([undefined, undefined, 'true']);
   });
 
   it('events a filter kept out and then sent with "replay exactly these" are ordered too', async () => {
