@@ -1,4 +1,4 @@
-import { type RawBuilder, sql } from 'kysely';
+import { sql } from 'kysely';
 import type { DeliveryStatus, HeldReason } from '../tables.ts';
 
 /**
@@ -28,26 +28,24 @@ export function objectKeyOfEvent(e: string) {
 
 /**
  * Unfinished siblings of delivery row `x` that it must wait for: earlier ones of its object,
- * and any of its object in flight. In flight is a lease the statement's snapshot shows
- * (locked_until; also one that has just ended, which only errs on the side of waiting: the
- * attempt's record is followed by another claim) and, for the claim, the destination's
- * fresh `leases` (`leases`, read under its row lock): a claim waiting on that lock reads
- * deliveries from a snapshot older than the claims before it.
+ * and any of its object in flight (a lease the statement's snapshot shows; one that has just
+ * ended only errs on the side of waiting, and the attempt's record is followed by a claim).
  */
-function blockers(x: string, leases: RawBuilder<unknown> | null) {
+function blockers(x: string) {
   const ref = sql.raw(x);
   return sql`
     select y.id, y.event_id, y.occurred_at from deliveries y
     where y.destination_id = ${ref}.destination_id and y.object_key = ${ref}.object_key
       and y.status in ('pending', 'held') and y.id <> ${ref}.id
-      and ((y.occurred_at, y.id) < (${ref}.occurred_at, ${ref}.id) or y.locked_until > now()
-           ${leases === null ? sql`` : sql`or ${leases} ? y.id`})`;
+      and ((y.occurred_at, y.id) < (${ref}.occurred_at, ${ref}.id) or y.locked_until > now())`;
 }
 
 /**
  * The claim's form of the same rule, for the destinations of `budget` (rows with `id` and
- * fresh `live_leases`): the id of each object's first unfinished delivery, for objects with
- * nothing in flight. One pass over the index per claim instead of a probe per passed-over
+ * `live_leases`): the id of each object's first unfinished delivery, for objects with nothing
+ * in flight. In flight is also a lease in the destination's `leases`, read fresh under its row
+ * lock: a claim that waited on that lock reads deliveries from a snapshot older than the
+ * claims before it. One pass over the index per claim instead of a probe per passed-over
  * delivery; read only if some candidate has an object_key (see mayGo).
  */
 export function objectHeads(budget: string) {
@@ -66,24 +64,24 @@ export function mayGo(x: string, heads: string) {
 }
 
 /** SQL true when delivery row `x` waits for its object (see blockers); false at once when it has no object_key. */
-export function waitsForItsObject(x: string, leases: RawBuilder<unknown> | null = null) {
-  return sql<boolean>`(${sql.raw(x)}.object_key is not null and exists (${blockers(x, leases)}))`;
+export function waitsForItsObject(x: string) {
+  return sql<boolean>`(${sql.raw(x)}.object_key is not null and exists (${blockers(x)}))`;
 }
 
 /**
  * SQL true when delivery row `x` is pending, not in flight itself, and waits for its object:
  * what the API shows as status `held`, held_reason `ordering`.
  */
-export function heldForOrdering(x: string) {
+function heldForOrdering(x: string) {
   const ref = sql.raw(x);
   return sql<boolean>`(${ref}.status = 'pending' and (${ref}.locked_until is null or ${ref}.locked_until < now())
     and ${waitsForItsObject(x)})`;
 }
 
 /** The event that delivery row `x` waits for (its object's earliest blocker); null when unordered or not waiting. */
-export function heldByEvent(x: string) {
+function heldByEvent(x: string) {
   return sql<string | null>`(case when ${sql.raw(x)}.object_key is not null and ${sql.raw(x)}.status = 'pending' then
-    (select b.event_id from (${blockers(x, null)}) b order by b.occurred_at, b.id limit 1) end)`;
+    (select b.event_id from (${blockers(x)}) b order by b.occurred_at, b.id limit 1) end)`;
 }
 
 /**
