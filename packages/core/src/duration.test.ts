@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseDuration, parseDurationList, parseSize } from './duration.ts';
+import { formatDuration, parseDuration, parseDurationList, parseSize } from './duration.ts';
 import { matchesEventTypes } from './event-types.ts';
 
 describe('durations and sizes', () => {
@@ -11,6 +11,10 @@ describe('durations and sizes', () => {
     expect(() => parseDuration('5 minutes')).toThrow(/not a duration/);
     expect(() => parseDurationList('5s,,5m')).toThrow();
     expect(() => parseSize('1 tb')).toThrow();
+  });
+  it('writes durations back in the largest whole unit, as parseDuration reads them', () => {
+    expect([2000, 1500, 0, 300_000, 90_000, 86_400_000].map(formatDuration)).toEqual(['2s', '1500ms', '0ms', '5m', '90s', '1d']);
+    for (const ms of [2000, 1500, 0, 300_000, 250]) expect(parseDuration(formatDuration(ms))).toBe(ms);
   });
   it('parses sizes', () => {
     expect(parseSize('1mb')).toBe(1048576);
