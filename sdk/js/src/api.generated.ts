@@ -1423,7 +1423,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List a destination's deliveries, newest first (status=held: those kept while it is paused or disabled) */
+        /** List a destination's deliveries, newest first (status=held: those kept while it is paused or disabled, or waiting for an earlier event of their object) */
         get: {
             parameters: {
                 query?: {

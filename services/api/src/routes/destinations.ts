@@ -193,7 +193,8 @@ export const destinationRoutes: FastifyPluginAsyncTypebox<ApiDeps> = async (app,
     {
       schema: {
         tags: ['destinations'],
-        summary: "List a destination's deliveries, newest first (status=held: those kept while it is paused or disabled)",
+        summary:
+          "List a destination's deliveries, newest first (status=held: those kept while it is paused or disabled, or waiting for an earlier event of their object)",
         params: IdParams,
         querystring: Type.Object({ ...ListQuery, status: Type.Optional(DeliveryStatusSchema) }),
         response: { 200: ListOf(DestinationDeliverySchema), 404: ErrorBody },
