@@ -253,7 +253,7 @@ export function loadConfig(env: Env = process.env): Config {
   if (retentionMs <= 0) throw new ConfigError('HOOKLINE_RETENTION: must be greater than 0');
   const pruneIntervalMs = read(env, 'HOOKLINE_PRUNE_INTERVAL', 3_600_000, parseDuration);
   const streamHeartbeatMs = read(env, 'HOOKLINE_STREAM_HEARTBEAT', 15_000, parseDuration);
-  const workerConcurrency = read(env, 'HOOKLINE_WORKER_CONCURRENCY', 50, (raw) => {
+  const workerConcurrency = read(env, 'HOOKLINE_WORKER_CONCURRENCY', 200, (raw) => {
     const n = Number(raw);
     if (!Number.isInteger(n) || n < 1 || n > 1000) throw new Error(`"${raw}" is not a whole number from 1 to 1000`);
     return n;

@@ -1,6 +1,7 @@
 import { GroupCommit, ingestKeyHint, jsonDepth, matchesEventTypes, newId, type SecretBox } from '@hookline/core';
 import {
   addRateLimitedCounts,
+  type CreatedDelivery,
   type Db,
   type FannedOutDelivery,
   type IngestWrite,
@@ -53,7 +54,7 @@ export interface StoredNotice {
 /** A delivery worker in this process: new deliveries go to it directly, already leased (no queue, no claim). */
 /** A delivery worker in this process: new deliveries go to it directly rather than through the queue. */
 export interface LocalDelivery {
-  offer(deliveryIds: readonly string[]): void;
+  offer(deliveries: readonly CreatedDelivery[]): void;
 }
 
 type StoredResult = IngestWriteResult;
@@ -355,16 +356,16 @@ export class Ingestor {
 
   /**
    * New deliveries go to the worker in this process, or else to the queue. The worker claims
-   * them (within their destinations' budgets) in one statement per batch it is offered.
+   * for their destinations (within their budgets) in its next claim, together with whatever
+   * else is waiting; one not due yet (an ordering window) is claimed when it is due.
    */
   #deliver(result: StoredResult): void {
     const local = this.#deps.localDelivery;
-    // A delivery waiting for its ordering window goes through the queue, whose timer makes it due.
-    const now = this.#now();
-    const offered = local ? result.deliveries.filter((d) => d.runAt.getTime() <= now) : [];
-    if (offered.length > 0) local?.offer(offered.map((d) => d.id));
-    if (offered.length === result.deliveries.length) return;
-    const jobs = result.deliveries.filter((d) => !offered.includes(d)).map((d) => ({ deliveryId: d.id, runAt: d.runAt }));
+    if (local) {
+      local.offer(result.deliveries);
+      return;
+    }
+    const jobs = result.deliveries.map((d) => ({ deliveryId: d.id, runAt: d.runAt }));
     void enqueueOrLeaveToSweeper(this.#deps.queue, jobs, this.#deps.log);
   }
 

@@ -4,6 +4,7 @@ import {
   type BreakerPolicy,
   type ClaimedDelivery,
   type ClaimResult,
+  type CreatedDelivery,
   claimDue,
   type Db,
   type DeliveryStatus,
@@ -39,6 +40,8 @@ export interface DeliveryWorkerDeps {
    */
   tenantMaxInFlight?: number;
   breaker: BreakerPolicy;
+  /** Other worker processes may share the database (PostgreSQL), so claims lock first (@hookline/db scheduler). */
+  sharedDatabase: boolean;
   /** Attempt records written at once, and such writes in flight (group commit). */
   recordBatch?: number;
   recordsInFlight?: number;
@@ -49,8 +52,8 @@ export interface DeliveryWorkerDeps {
 
 const USER_AGENT = 'Hookline-Webhooks/0.1';
 
-/** Most deliveries one claim takes for a destination named without a delivery (its default cap). */
-const PER_DESTINATION_HINT = 5;
+/** A delivery due this soon is claimed now (the claim's own window, @hookline/db scheduler). */
+const DUE_WINDOW_MS = 1_000;
 
 /**
  * Makes attempts in fair turns: each claim (one statement) takes due deliveries of the
@@ -76,8 +79,9 @@ export class DeliveryWorker {
   readonly #tenantInFlight = new Map<string, number>();
   /** Destinations with due work that this process's limits left waiting, with their tenant. */
   readonly #wanted = new Map<string, string | null>();
+  /** Queue jobs waiting for the next claim, with the deliveries they name. */
+  readonly #named: { ids: readonly string[]; resolve: () => void }[] = [];
   readonly #wakeTimers = new Map<string, { at: number; timer: NodeJS.Timeout }>();
-  #claiming: Promise<void> = Promise.resolve();
   #pumping = false;
   #pumpAgain = false;
 
@@ -108,26 +112,43 @@ export class DeliveryWorker {
     return timeout + Math.max(1_000, Math.min(30_000, timeout));
   }
 
-  /** Deliveries a job (or ingest in this process) names: claims for their destinations; resolves when the attempts are done. */
-  handle = (deliveryIds: readonly string[]): Promise<void> => this.#track(this.#claim(deliveryIds, []).then((attempts) => attempts));
-
-  /** New deliveries from ingest in this process: no queue round trip. */
-  offer = (deliveryIds: readonly string[]): void => {
-    this.handle(deliveryIds).catch((err) => this.#deps.log.error({ err }, 'claiming offered deliveries failed; the sweeper retries'));
+  /**
+   * Deliveries a queue job names: the next claim includes them (with every other job's and
+   * the wanted destinations, one statement for all). Resolves once that claim has run: what
+   * it took is being attempted, what it left waits in the database as its destination's
+   * backlog, so the job is done either way.
+   */
+  handle = (deliveryIds: readonly string[]): Promise<void> => {
+    if (deliveryIds.length === 0 || this.#closing) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      this.#named.push({ ids: deliveryIds, resolve });
+      this.#pump();
+    });
   };
 
   /**
-   * One claim for the destinations of these deliveries and of `destinations`, with as many
-   * slots as are free (at least one, waiting for it); unused slots go back at once. Resolves
-   * once the claim is made, with a promise of its attempts.
+   * New deliveries from ingest in this process: no queue round trip and no claim of their
+   * own. Their destinations join the wanted set, and the pump claims for all of them at once
+   * (one statement for as many ingest batches as arrived meanwhile).
    */
+  offer = (deliveries: readonly CreatedDelivery[]): void => {
+    const soon = this.#now() + DUE_WINDOW_MS;
+    for (const d of deliveries) {
+      if (d.runAt.getTime() > soon) this.#wakeAt(d.destinationId, d.runAt.getTime(), d.tenantId);
+      else this.#wanted.set(d.destinationId, d.tenantId);
+    }
+    this.#pump();
+  };
+
   /**
    * Shutdown: no new attempts start; those in flight finish and are recorded (so none is
-   * made again after a restart); deliveries handed over but not started are given back.
-   * Before the database closes.
+   * made again after a restart); what is waiting stays unclaimed and due, for the sweeper
+   * after a restart. Before the database closes.
    */
   async close(): Promise<void> {
     this.#closing = true;
+    // Jobs waiting for a claim end unclaimed: their deliveries stay due, for the sweeper.
+    for (const { resolve } of this.#named.splice(0)) resolve();
     while (this.#inFlight.size > 0) await Promise.allSettled(this.#inFlight);
   }
 
@@ -138,23 +159,53 @@ export class DeliveryWorker {
     return work;
   }
 
-  async #claim(ids: readonly string[], destinations: readonly string[]): Promise<Promise<void>> {
-    const want = Math.min(this.#deps.concurrency, ids.length + destinations.length * PER_DESTINATION_HINT);
-    if (want === 0) return Promise.resolve();
-    const granted = await this.#slots.acquireUpTo(want);
-    // Shutting down: what is waiting stays unclaimed and due, for the sweeper after a restart.
-    if (this.#closing) {
-      this.#slots.release(granted);
-      return Promise.resolve();
+  /**
+   * Claims for the deliveries queue jobs named and the wanted destinations whose tenants
+   * have room, with every free slot; one claim at a time. Whatever asks for a claim meanwhile
+   * (an offer, a job, a finished attempt, a recorded batch) makes one more after it, so under
+   * load claims coalesce instead of being one per signal.
+   */
+  #pump(): void {
+    if (this.#closing) return;
+    if (this.#pumping) {
+      this.#pumpAgain = true;
+      return;
     }
+    const ready = [...this.#wanted].filter(([, tenant]) => tenant === null || (this.#tenantInFlight.get(tenant) ?? 0) < this.#tenantMax);
+    if (ready.length === 0 && this.#named.length === 0) return;
+    const granted = this.#slots.takeFree();
+    // No slot free: a finishing attempt pumps again.
+    if (granted === 0) return;
+    for (const [destination] of ready) this.#wanted.delete(destination);
+    const jobs = this.#named.splice(0);
+    this.#pumping = true;
+    // Tracked: a shutdown waits for this claim and the attempts it starts.
+    void this.#track(
+      this.#claimWith(
+        granted,
+        [...new Set(jobs.flatMap((j) => j.ids))],
+        ready.map(([destination]) => destination),
+      )
+        .then((result) => void this.#start(result))
+        .catch((err) => this.#deps.log.error({ err }, 'claiming deliveries failed; the sweeper retries'))
+        .finally(() => {
+          for (const job of jobs) job.resolve();
+          this.#pumping = false;
+          if (this.#pumpAgain) {
+            this.#pumpAgain = false;
+            this.#pump();
+          }
+        }),
+    );
+  }
+
+  /**
+   * One claim statement with `granted` slots already taken; unused slots go back at once.
+   * Only the pump claims, one claim at a time, so each reads the tenants' shares the
+   * previous one left.
+   */
+  async #claimWith(granted: number, ids: readonly string[], destinations: readonly string[]): Promise<ClaimResult> {
     let result: ClaimResult;
-    // One claim at a time in this process: each reads the tenants' shares the previous one left.
-    const turn = this.#claiming;
-    let done = () => {};
-    this.#claiming = new Promise<void>((resolve) => {
-      done = resolve;
-    });
-    await turn;
     try {
       result = await claimDue(this.#deps.db, {
         ids,
@@ -164,18 +215,22 @@ export class DeliveryWorker {
         tenantAllowance: Object.fromEntries([...this.#tenantInFlight].map(([tenant, n]) => [tenant, Math.max(0, this.#tenantMax - n)])),
         tenantMax: this.#tenantMax,
         breaker: this.#deps.breaker,
+        shared: this.#deps.sharedDatabase,
       });
     } catch (err) {
       this.#slots.release(granted);
-      done();
       throw err;
     }
     for (const d of result.claimed) this.#tenantInFlight.set(d.tenant_id, (this.#tenantInFlight.get(d.tenant_id) ?? 0) + 1);
-    done();
     this.#slots.release(granted - result.claimed.length);
+    return result;
+  }
+
+  /** Starts a claim's attempts and notes what it left waiting; resolves when the attempts are done. */
+  #start(result: ClaimResult): Promise<void> {
     for (const b of result.backlog) {
       if (!b.more) continue;
-      if (b.blockedUntil) this.#wakeAt(b.destinationId, b.blockedUntil.getTime());
+      if (b.blockedUntil) this.#wakeAt(b.destinationId, b.blockedUntil.getTime(), b.tenantId);
       // A full destination is picked up again when one of its attempts is recorded.
       else if (!b.full) this.#wanted.set(b.destinationId, b.tenantId);
     }
@@ -186,40 +241,14 @@ export class DeliveryWorker {
     return Promise.all(result.claimed.map((delivery) => this.#attemptInSlot(delivery))).then(() => {});
   }
 
-  /** Claims for the destinations left waiting, one claim at a time, skipping tenants at their share. */
-  #pump(): void {
-    if (this.#pumping) {
-      this.#pumpAgain = true;
-      return;
-    }
-    const ready = [...this.#wanted].filter(([, tenant]) => tenant === null || (this.#tenantInFlight.get(tenant) ?? 0) < this.#tenantMax);
-    if (ready.length === 0) return;
-    for (const [destination] of ready) this.#wanted.delete(destination);
-    this.#pumping = true;
-    this.#claim(
-      [],
-      ready.map(([destination]) => destination),
-    )
-      .catch((err) => {
-        this.#deps.log.error({ err }, 'claiming waiting deliveries failed; the sweeper retries');
-      })
-      .finally(() => {
-        this.#pumping = false;
-        if (this.#pumpAgain) {
-          this.#pumpAgain = false;
-          this.#pump();
-        }
-      });
-  }
-
-  #wakeAt(destinationId: string, at: number): void {
+  #wakeAt(destinationId: string, at: number, tenantId: string | null = null): void {
     const existing = this.#wakeTimers.get(destinationId);
     if (existing && existing.at <= at) return;
     if (existing) clearTimeout(existing.timer);
     const timer = setTimeout(
       () => {
         this.#wakeTimers.delete(destinationId);
-        this.#wanted.set(destinationId, null);
+        this.#wanted.set(destinationId, tenantId);
         this.#pump();
       },
       Math.max(0, at - this.#now()),
@@ -241,7 +270,7 @@ export class DeliveryWorker {
         else this.#wanted.set(d.destinationId, null);
       }
     }
-    if (this.#wanted.size > 0) setImmediate(() => this.#pump());
+    this.#pump();
   }
 
   /** One attempt in a slot already taken; frees the slot (and the tenant's share) after. */
@@ -257,7 +286,7 @@ export class DeliveryWorker {
           if (n > 0) this.#tenantInFlight.set(delivery.tenant_id, n);
           else this.#tenantInFlight.delete(delivery.tenant_id);
           this.#slots.release(1);
-          if (this.#wanted.size > 0 && !this.#closing) this.#pump();
+          this.#pump();
         }),
     );
   }
@@ -396,43 +425,22 @@ export class DeliveryWorker {
   }
 }
 
-/**
- * A counting semaphore for attempt slots. Slots released in one turn of the event loop are
- * handed out together at the end of it, so a waiter gets as many as came free (one claim
- * statement for all of them) rather than one at a time.
- */
+/** This process's attempt slots: a claim takes every free one and gives back what it did not use. */
 class Slots {
   #free: number;
-  readonly #waiting: { want: number; grant: (n: number) => void }[] = [];
-  #handOutScheduled = false;
 
   constructor(limit: number) {
     this.#free = limit;
   }
 
-  /** Resolves with between 1 and `want` slots, once at least one is free. */
-  acquireUpTo(want: number): Promise<number> {
-    if (this.#free > 0 && this.#waiting.length === 0) {
-      const n = Math.min(this.#free, want);
-      this.#free -= n;
-      return Promise.resolve(n);
-    }
-    return new Promise((grant) => this.#waiting.push({ want, grant }));
+  /** Takes every free slot now (possibly none). */
+  takeFree(): number {
+    const n = this.#free;
+    this.#free = 0;
+    return n;
   }
 
   release(n: number): void {
-    if (n <= 0) return;
-    this.#free += n;
-    if (this.#waiting.length === 0 || this.#handOutScheduled) return;
-    this.#handOutScheduled = true;
-    setImmediate(() => {
-      this.#handOutScheduled = false;
-      while (this.#free > 0 && this.#waiting.length > 0) {
-        const waiter = this.#waiting.shift() as { want: number; grant: (n: number) => void };
-        const n = Math.min(this.#free, waiter.want);
-        this.#free -= n;
-        waiter.grant(n);
-      }
-    });
+    if (n > 0) this.#free += n;
   }
 }

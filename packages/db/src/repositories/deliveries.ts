@@ -86,8 +86,8 @@ const asDate = (v: Date | string | null) => (v === null ? null : new Date(v));
 
 /**
  * Records a batch of attempts in one statement: the attempts, their stream entries, each
- * delivery moved on, and each destination's budget and breaker (its finished attempts leave
- * `leases`; failures in a row open the breaker and, after `disableAfterMs` of failing,
+ * delivery moved on (its lease cleared: the destination's in-flight count drops), and each
+ * destination's breaker (failures in a row open it and, after `disableAfterMs` of failing,
  * disable the destination). A retry or replay asked for while an attempt was in flight moved
  * the delivery's updated_at past the claim's: it wins, so the delivery stays due now instead
  * of being closed. (The claim's copy went through a JS Date, which keeps milliseconds of
@@ -146,21 +146,25 @@ export async function recordAttempts(
       returning d.id, d.status, d.next_attempt_at
     ),
     tally as (
-      select o.destination_id, o.any_success, o.leased,
+      select o.destination_id, o.any_success,
         (select count(*) from input i where i.destination_id = o.destination_id and not i.succeeded
            and (o.last_success is null or i.created_at > o.last_success)) as tail_failures,
         (select min(i.created_at) from input i where i.destination_id = o.destination_id and not i.succeeded
            and (o.last_success is null or i.created_at > o.last_success)) as tail_first
       from (
-        select destination_id, bool_or(succeeded) as any_success, max(created_at) filter (where succeeded) as last_success,
-               array_agg(delivery_id) as leased
+        select destination_id, bool_or(succeeded) as any_success, max(created_at) filter (where succeeded) as last_success
         from input group by destination_id
       ) o
     ),
-    locked as (select id from destinations where id in (select destination_id from tally) order by id for update),
+    -- Only destinations whose breaker moves are locked and written: a healthy destination's
+    -- successes leave its row alone, so its claims never wait on this statement.
+    locked as (
+      select d.id from destinations d join tally t on t.destination_id = d.id
+      where t.tail_failures > 0 or (t.any_success and (d.consecutive_failures > 0 or d.failing_since is not null or d.breaker_open_until is not null))
+      order by d.id for update of d
+    ),
     breaker as (
       update destinations d set
-        leases = d.leases - t.leased,
         consecutive_failures = ${failures},
         failing_since = ${failingSince},
         breaker_open_until = case
@@ -177,12 +181,14 @@ export async function recordAttempts(
     select 'delivery' as kind, id, status, next_attempt_at, null::boolean as more, null::timestamptz as breaker_open_until, null::boolean as disabled
     from moved
     union all
-    select 'destination', b.id, null, null,
+    select 'destination', t.destination_id, null, null,
       exists (select 1 from deliveries x
-              where x.destination_id = b.id and x.status = 'pending' and x.next_attempt_at <= now() + interval '1 second'
+              where x.destination_id = t.destination_id and x.status = 'pending' and x.next_attempt_at <= now() + interval '1 second'
                 and (x.locked_until is null or x.locked_until < now()) and x.id not in (select delivery_id from input)),
-      b.breaker_open_until, b.disabled
-    from breaker b`.execute(db);
+      case when b.id is null then d.breaker_open_until else b.breaker_open_until end, coalesce(b.disabled, false)
+    from tally t
+    join destinations d on d.id = t.destination_id
+    left join breaker b on b.id = t.destination_id`.execute(db);
   const result = { deliveries: [] as RecordedDelivery[], destinations: [] as DestinationAfterAttempts[] };
   for (const r of rows) {
     if (r.kind === 'delivery') {

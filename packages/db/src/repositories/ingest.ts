@@ -24,13 +24,21 @@ export interface FannedOutDelivery {
   delay_ms?: number;
 }
 
+/** A delivery ingest created: what a worker needs to schedule it without reading it back. */
+export interface CreatedDelivery {
+  id: string;
+  destinationId: string;
+  tenantId: string;
+  runAt: Date;
+}
+
 export interface IngestWriteResult {
   /** The source changed after the caller routed the write: nothing was stored; route it again. */
   stale: boolean;
   /** The stored event's id: the new one, or the first copy's on a duplicate. */
   eventId: string | null;
   duplicate: boolean;
-  deliveries: { id: string; runAt: Date }[];
+  deliveries: CreatedDelivery[];
   /** With `readUsage`: the bytes the write's tenant stored before this batch. */
   storedBytes?: number | undefined;
 }
@@ -114,8 +122,14 @@ export async function storeIngestBatch(
     if (row.stale) result.stale = true;
     else if (row.inserted) {
       result.eventId = write.event?.id ?? null;
-      result.deliveries = write.event
-        ? (write.deliveries ?? []).map((d) => ({ id: d.id, runAt: new Date(now.getTime() + (d.delay_ms ?? 0)) }))
+      const event = write.event;
+      result.deliveries = event
+        ? (write.deliveries ?? []).map((d) => ({
+            id: d.id,
+            destinationId: d.destination_id,
+            tenantId: event.tenant_id,
+            runAt: new Date(now.getTime() + (d.delay_ms ?? 0)),
+          }))
         : [];
     } else duplicates.push(row.ord);
   }

@@ -28,8 +28,10 @@ export function objectKeyOfEvent(e: string) {
 
 /**
  * Unfinished siblings of delivery row `x` that it must wait for: earlier ones of its object,
- * and any of its object in flight (a lease the statement's snapshot shows; one that has just
- * ended only errs on the side of waiting, and the attempt's record is followed by a claim).
+ * and any of its object in flight (a lease the statement's snapshot shows; also one that has
+ * just ended, which only errs on the side of waiting: the attempt's record is followed by
+ * another claim). On PostgreSQL a claim's snapshot is taken after it locked its destinations,
+ * so it shows every claim before it (scheduler.ts).
  */
 function blockers(x: string) {
   const ref = sql.raw(x);
@@ -41,12 +43,10 @@ function blockers(x: string) {
 }
 
 /**
- * The claim's form of the same rule, for the destinations of `budget` (rows with `id` and
- * `live_leases`): the id of each object's first unfinished delivery, for objects with nothing
- * in flight. In flight is also a lease in the destination's `leases`, read fresh under its row
- * lock: a claim that waited on that lock reads deliveries from a snapshot older than the
- * claims before it. One pass over the index per claim instead of a probe per passed-over
- * delivery; read only if some candidate has an object_key (see mayGo).
+ * The claim's form of the same rule, for the destinations of `budget` (rows with `id`): the
+ * id of each object's first unfinished delivery, for objects with nothing in flight. One
+ * pass over the index per claim instead of a probe per passed-over delivery; read only if
+ * some candidate has an object_key (see mayGo).
  */
 export function objectHeads(budget: string) {
   const b = sql.raw(budget);
@@ -55,7 +55,7 @@ export function objectHeads(budget: string) {
     from ${b} b join deliveries y on y.destination_id = b.id
     where y.object_key is not null and y.status in ('pending', 'held')
     group by y.destination_id, y.object_key
-    having not bool_or((y.locked_until > now()) is true or b.live_leases ? y.id)`;
+    having not bool_or((y.locked_until > now()) is true)`;
 }
 
 /** SQL true when delivery row `x` may be claimed as far as its object goes: it has none, or it heads `heads` (see objectHeads). */

@@ -4,13 +4,15 @@ import type { ClaimedDelivery } from './deliveries.ts';
 import { deliveredOutOfOrder, mayGo, objectHeads, waitsForItsObject } from './object-order.ts';
 
 /**
- * The delivery scheduler's database half (issue 13). A destination's budget lives on its
- * row: `leases` (the attempts in flight, each with its lease expiry) against max_in_flight,
- * `rate_log` (attempt start times of the last period) against rate_limit, and the breaker
- * (consecutive_failures, breaker_open_until). Claims read and write the budget under the
- * destination's row lock, so any number of worker processes share one cap; a dead worker's
- * leases lapse by themselves. Work a destination cannot take yet stays in the database,
- * pending and unleased: no worker slot waits on it.
+ * The delivery scheduler's database half (issue 13). A destination's attempts in flight are
+ * its deliveries leased now (`locked_until` in the future, index deliveries_leased), held
+ * against max_in_flight; `rate_log` on its row (attempt start times of the last period, kept
+ * only when it has a rate limit) against rate_limit; and the breaker (consecutive_failures,
+ * breaker_open_until). Claims for a destination run one at a time under its row lock, so
+ * any number of worker processes share one cap; a dead worker's leases lapse by themselves.
+ * Recording an attempt does not touch the destination row unless the breaker moves, so
+ * claims never wait on attempt records. Work a destination cannot take yet stays in the
+ * database, pending and unleased: no worker slot waits on it.
  */
 
 /** What the claim and the sweeper need to know about the breaker. */
@@ -32,6 +34,13 @@ export interface ClaimRequest {
   /** The same for tenants with nothing in flight here. */
   tenantMax: number;
   breaker: BreakerSettings;
+  /**
+   * Other processes may claim for the same destinations (PostgreSQL): the claim locks the
+   * destinations first, in a transaction of its own, so that what it then reads of their
+   * leases includes every claim committed before it. Embedded PGlite is one process on one
+   * connection, where no claim can interleave: one statement suffices.
+   */
+  shared: boolean;
 }
 
 /** A target destination's state after the claim. */
@@ -70,43 +79,55 @@ interface ClaimRow extends Omit<ClaimedDelivery, 'updated_at'> {
 
 const asDate = (v: Date | string | null) => (v === null ? null : new Date(v));
 
+/** The target destinations of a claim: those of the named deliveries, and those named. */
+function targetsCte(request: ClaimRequest) {
+  return sql`named as (select json_array_elements_text(${JSON.stringify(request.ids)}::json) as id),
+    targets as (
+      select x.destination_id as id from deliveries x where x.id in (select id from named)
+      union
+      select json_array_elements_text(${JSON.stringify(request.destinations)}::json)
+    )`;
+}
+
 /**
  * Takes due deliveries of the target destinations, oldest first per destination, as many as
  * each destination's budget allows, in turns across tenants (each tenant's first, then each
  * one's second...) and within a tenant across destinations (fewest in flight first), at most
  * `limit`, each tenant within its allowance; reads what the attempts need in the same round
  * trip. A named delivery whose destination is paused or disabled is held. A delivery that
- * waits for its object (ordering per object: see object-order) is passed over. One statement.
+ * waits for its object (ordering per object: see object-order) is passed over.
  *
- * The destination rows are locked (in id order, so claims never deadlock) and read fresh;
- * the deliveries are read from the statement's snapshot. A delivery another worker claimed
- * meanwhile is in the fresh `leases` and skipped; one it claimed and already finished is
- * skipped by the UPDATE's recheck of its status (its lease entry then lapses unused).
+ * With `shared`, the destination rows are locked first (in id order, so claims never
+ * deadlock) and the claim statement runs after, in the same transaction, so its snapshot
+ * sees every lease committed before the lock was granted. The lease itself is still set
+ * only where the delivery is unleased when updated, so a delivery is never leased twice.
  */
 export async function claimDue(db: Db, request: ClaimRequest): Promise<ClaimResult> {
+  if (!request.shared) return claimStatement(db, request);
+  return db.transaction().execute(async (trx) => {
+    await sql`${sql.raw(PREPARED)} with ${targetsCte(request)}
+      select id from destinations where id in (select id from targets) order by id for no key update`.execute(trx);
+    return claimStatement(trx, request);
+  });
+}
+
+async function claimStatement(db: Db, request: ClaimRequest): Promise<ClaimResult> {
   const { rows } = await sql<ClaimRow>`${sql.raw(PREPARED)}
     with clock as (select (extract(epoch from now()) * 1000)::bigint as now_ms),
-    named as (select json_array_elements_text(${JSON.stringify(request.ids)}::json) as id),
-    targets as (
-      select x.destination_id as id from deliveries x where x.id in (select id from named)
-      union
-      select json_array_elements_text(${JSON.stringify(request.destinations)}::json)
-    ),
+    ${targetsCte(request)},
     dest as (
-      select d.id, d.tenant_id, d.status, d.leases, d.rate_log, d.breaker_open_until,
+      select d.id, d.tenant_id, d.status, d.rate_log, d.breaker_open_until,
              case when d.consecutive_failures >= ${request.breaker.threshold} then 1 else d.max_in_flight end as cap,
              (d.rate_limit->>'count')::int as rate_count, ${PERIOD_MS} as period_ms
       from destinations d where d.id in (select id from targets)
-      order by d.id
-      for update
     ),
     budget as (
-      select dest.*, live.leases as live_leases, live.n as in_flight, recent.n as recent, recent.oldest,
+      select dest.*, live.n as in_flight, recent.n as recent, recent.oldest,
         case when dest.status <> 'active' or dest.breaker_open_until > now() then 0
              else greatest(0, least(dest.cap - live.n, coalesce(dest.rate_count - recent.n, 1000000))) end as allowance
       from dest, clock,
-      lateral (select coalesce(jsonb_object_agg(l.key, l.value), '{}'::jsonb) as leases, count(*) as n
-               from jsonb_each(dest.leases) l where (l.value)::bigint > clock.now_ms) live,
+      lateral (select count(*) as n from deliveries x
+               where x.destination_id = dest.id and x.status = 'pending' and x.locked_until > now()) live,
       lateral (select count(*) as n, min(t) as oldest from unnest(dest.rate_log) t where t > clock.now_ms - dest.period_ms) recent
     ),
     object_heads as (${objectHeads('budget')}),
@@ -116,7 +137,7 @@ export async function claimDue(db: Db, request: ClaimRequest): Promise<ClaimResu
         select x.id, x.destination_id, row_number() over (order by x.next_attempt_at, x.id) as rn
         from deliveries x
         where x.destination_id = b.id and x.status = 'pending' and x.next_attempt_at <= now() + interval '1 second'
-          and (x.locked_until is null or x.locked_until < now()) and not (b.live_leases ? x.id)
+          and (x.locked_until is null or x.locked_until < now())
           and ${mayGo('x', 'object_heads')}
         order by x.next_attempt_at, x.id
         limit b.allowance
@@ -130,19 +151,17 @@ export async function claimDue(db: Db, request: ClaimRequest): Promise<ClaimResu
       order by trn, turn, destination_id
       limit ${request.limit}
     ),
-    budgeted as (
-      update destinations d set
-        leases = b.live_leases || (select jsonb_object_agg(p.id, clock.now_ms + ${request.leaseMs}) from picked p, clock where p.destination_id = d.id),
-        rate_log = case when d.rate_limit is null then '{}'::bigint[] else
-          array(select t from unnest(d.rate_log) t, clock where t > clock.now_ms - b.period_ms)
-          || array(select clock.now_ms from picked p, clock where p.destination_id = d.id) end
-      from budget b
-      where b.id = d.id and d.id in (select destination_id from picked)
-    ),
     claimed as (
       update deliveries set locked_until = now() + make_interval(secs => ${request.leaseMs / 1000}::float8)
-      where id in (select id from picked) and status = 'pending'
+      where id in (select id from picked) and status = 'pending' and (locked_until is null or locked_until < now())
       returning id, tenant_id, event_id, destination_id, attempt_count, updated_at, ${deliveredOutOfOrder('deliveries')} as out_of_order
+    ),
+    rated as (
+      update destinations d set
+        rate_log = array(select t from unnest(d.rate_log) t, clock where t > clock.now_ms - b.period_ms)
+          || array(select clock.now_ms from claimed c, clock where c.destination_id = d.id)
+      from budget b
+      where b.id = d.id and d.rate_limit is not null and d.id in (select destination_id from claimed)
     ),
     held as (
       update deliveries x set status = 'held', next_attempt_at = null, locked_until = null, updated_at = now(),
@@ -165,9 +184,9 @@ export async function claimDue(db: Db, request: ClaimRequest): Promise<ClaimResu
     select 'backlog', null, b.tenant_id, null, b.id, null, null, null, null, null, null, null, null, null, null, null, null, null,
            b.status = 'active' and exists (select 1 from deliveries x
                    where x.destination_id = b.id and x.status = 'pending' and x.next_attempt_at <= now() + interval '1 second'
-                     and (x.locked_until is null or x.locked_until < now()) and not (b.live_leases ? x.id)
+                     and (x.locked_until is null or x.locked_until < now())
                      and x.id not in (select id from picked) and ${mayGo('x', 'object_heads')}),
-           b.in_flight + (select count(*) from picked p where p.destination_id = b.id) >= b.cap,
+           b.in_flight + (select count(*) from claimed c where c.destination_id = b.id) >= b.cap,
            case when b.status <> 'active' then null
                 when b.breaker_open_until > now() then b.breaker_open_until
                 when b.rate_count is not null and b.recent >= b.rate_count
@@ -228,7 +247,7 @@ export async function listDueDeliveries(db: Db, olderThanMs: number, limit: numb
     select x.id, x.next_attempt_at, x.locked_until
     from destinations d
     cross join lateral (
-      select count(*) as n from jsonb_each(d.leases) l where (l.value)::bigint > (extract(epoch from now()) * 1000)::bigint
+      select count(*) as n from deliveries x where x.destination_id = d.id and x.status = 'pending' and x.locked_until > now()
     ) live
     cross join lateral (
       select x.id, x.next_attempt_at, x.locked_until from deliveries x
