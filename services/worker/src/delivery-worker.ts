@@ -52,9 +52,6 @@ export interface DeliveryWorkerDeps {
 
 const USER_AGENT = 'Hookline-Webhooks/0.1';
 
-/** A delivery due this soon is claimed now (the claim's own window, @hookline/db scheduler). */
-const DUE_WINDOW_MS = 1_000;
-
 /**
  * Makes attempts in fair turns: each claim (one statement) takes due deliveries of the
  * destinations it is pointed at, within each destination's budget (in-flight cap, rate
@@ -132,9 +129,9 @@ export class DeliveryWorker {
    * (one statement for as many ingest batches as arrived meanwhile).
    */
   offer = (deliveries: readonly CreatedDelivery[]): void => {
-    const soon = this.#now() + DUE_WINDOW_MS;
+    const now = this.#now();
     for (const d of deliveries) {
-      if (d.runAt.getTime() > soon) this.#wakeAt(d.destinationId, d.runAt.getTime(), d.tenantId);
+      if (d.runAt.getTime() > now) this.#wakeAt(d.destinationId, d.runAt.getTime(), d.tenantId);
       else this.#wanted.set(d.destinationId, d.tenantId);
     }
     this.#pump();

@@ -3,6 +3,7 @@ import { type Db, PREPARED } from '../database.ts';
 import type { Database, DeliveryStatus, NewAttempt } from '../tables.ts';
 import { deliveryShownColumns, shownStatusIs } from './object-order.ts';
 import { type Page, pageByIdDesc } from './pagination.ts';
+import { isDue } from './scheduler.ts';
 import { countAttemptsCte } from './stats.ts';
 
 /** One claimed delivery with what its attempt needs. */
@@ -183,7 +184,7 @@ export async function recordAttempts(
     union all
     select 'destination', t.destination_id, null, null,
       exists (select 1 from deliveries x
-              where x.destination_id = t.destination_id and x.status = 'pending' and x.next_attempt_at <= now() + interval '1 second'
+              where x.destination_id = t.destination_id and x.status = 'pending' and ${isDue('x')}
                 and (x.locked_until is null or x.locked_until < now()) and x.id not in (select delivery_id from input)),
       case when b.id is null then d.breaker_open_until else b.breaker_open_until end, coalesce(b.disabled, false)
     from tally t

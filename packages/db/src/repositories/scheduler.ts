@@ -79,6 +79,16 @@ interface ClaimRow extends Omit<ClaimedDelivery, 'updated_at'> {
 
 const asDate = (v: Date | string | null) => (v === null ? null : new Date(v));
 
+/**
+ * SQL true when delivery row `x` may be claimed now: due, or due within a second (a queue
+ * timer that fires a little early still finds its delivery). Not a delivery ordered per
+ * object: it must wait out its ordering window to the end (object-order.ts).
+ */
+export function isDue(x: string) {
+  const ref = sql.raw(x);
+  return sql<boolean>`(${ref}.next_attempt_at <= now() + case when ${ref}.object_key is null then interval '1 second' else interval '0' end)`;
+}
+
 /** The target destinations of a claim: those of the named deliveries, and those named. */
 function targetsCte(request: ClaimRequest) {
   return sql`named as (select json_array_elements_text(${JSON.stringify(request.ids)}::json) as id),
@@ -136,7 +146,7 @@ async function claimStatement(db: Db, request: ClaimRequest): Promise<ClaimResul
       from budget b cross join lateral (
         select x.id, x.destination_id, row_number() over (order by x.next_attempt_at, x.id) as rn
         from deliveries x
-        where x.destination_id = b.id and x.status = 'pending' and x.next_attempt_at <= now() + interval '1 second'
+        where x.destination_id = b.id and x.status = 'pending' and ${isDue('x')}
           and (x.locked_until is null or x.locked_until < now())
           and ${mayGo('x', 'object_heads')}
         order by x.next_attempt_at, x.id
@@ -183,7 +193,7 @@ async function claimStatement(db: Db, request: ClaimRequest): Promise<ClaimResul
     union all
     select 'backlog', null, b.tenant_id, null, b.id, null, null, null, null, null, null, null, null, null, null, null, null, null,
            b.status = 'active' and exists (select 1 from deliveries x
-                   where x.destination_id = b.id and x.status = 'pending' and x.next_attempt_at <= now() + interval '1 second'
+                   where x.destination_id = b.id and x.status = 'pending' and ${isDue('x')}
                      and (x.locked_until is null or x.locked_until < now())
                      and x.id not in (select id from picked) and ${mayGo('x', 'object_heads')}),
            b.in_flight + (select count(*) from claimed c where c.destination_id = b.id) >= b.cap,
@@ -196,7 +206,7 @@ async function claimStatement(db: Db, request: ClaimRequest): Promise<ClaimResul
     union all
     select 'early', x.id, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, x.next_attempt_at, null
     from deliveries x
-    where x.id in (select id from named) and x.status = 'pending' and x.next_attempt_at > now() + interval '1 second'`.execute(db);
+    where x.id in (select id from named) and x.status = 'pending' and not ${isDue('x')}`.execute(db);
 
   const result: ClaimResult = { claimed: [], backlog: [], early: [] };
   for (const row of rows) {
