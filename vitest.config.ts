@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { defineConfig } from 'vitest/config';
 
 /** In-process: the roles built with buildApp and driven through app.inject (test/helpers.ts). */
@@ -15,6 +16,9 @@ const sdkE2e = ['sdk/js/test/adapters.test.ts', 'sdk/js/test/listen.test.ts', 's
 export default defineConfig({
   test: {
     globalSetup: ['packages/testing/src/global-setup.ts'],
+    // Test files mostly wait on the processes, servers and browsers they start: two at once
+    // even on 2 cores (vitest's default there is one).
+    maxWorkers: Math.max(2, availableParallelism() - 1),
     testTimeout: 60_000,
     hookTimeout: 90_000,
     projects: [

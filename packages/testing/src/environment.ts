@@ -1,3 +1,4 @@
+import { cpSync } from 'node:fs';
 import { createTestDatabase, TEST_REDIS_URL, testRedisPrefix } from './databases.ts';
 import { type Backend, randomSecretKey, tempDir, testBackend } from './process.ts';
 
@@ -15,7 +16,12 @@ export interface BackendEnv {
 export async function backendEnv(options: { redisUrl?: string; backend?: Backend } = {}): Promise<BackendEnv> {
   const backend = options.backend ?? testBackend();
   if (backend === 'embedded') {
-    return { backend, env: { HOOKLINE_DATA_DIR: tempDir() }, cleanup: async () => {} };
+    const dataDir = tempDir();
+    // The run's migrated data directory (global setup), when there is one: a copy starts in a
+    // second where a fresh one takes several.
+    const template = process.env.HOOKLINE_TEST_PGLITE_TEMPLATE;
+    if (template) cpSync(template, dataDir, { recursive: true });
+    return { backend, env: { HOOKLINE_DATA_DIR: dataDir }, cleanup: async () => {} };
   }
   const db = await createTestDatabase();
   return {
