@@ -183,7 +183,7 @@ export class DeliveryWorker {
         [...new Set(jobs.flatMap((j) => j.ids))],
         ready.map(([destination]) => destination),
       )
-        .then((result) => void this.#start(result))
+        .then((result) => this.#start(result))
         .catch((err) => this.#deps.log.error({ err }, 'claiming deliveries failed; the sweeper retries'))
         .finally(() => {
           for (const job of jobs) job.resolve();
@@ -223,8 +223,8 @@ export class DeliveryWorker {
     return result;
   }
 
-  /** Starts a claim's attempts and notes what it left waiting; resolves when the attempts are done. */
-  #start(result: ClaimResult): Promise<void> {
+  /** Starts a claim's attempts (each tracked on its own) and notes what it left waiting. */
+  #start(result: ClaimResult): void {
     for (const b of result.backlog) {
       if (!b.more) continue;
       if (b.blockedUntil) this.#wakeAt(b.destinationId, b.blockedUntil.getTime(), b.tenantId);
@@ -235,7 +235,7 @@ export class DeliveryWorker {
       const jobs = result.early.map((d) => ({ deliveryId: d.id, runAt: d.next_attempt_at }));
       void enqueueOrLeaveToSweeper(this.#deps.queue, jobs, this.#deps.log);
     }
-    return Promise.all(result.claimed.map((delivery) => this.#attemptInSlot(delivery))).then(() => {});
+    for (const delivery of result.claimed) void this.#attemptInSlot(delivery);
   }
 
   #wakeAt(destinationId: string, at: number, tenantId: string | null = null): void {
