@@ -171,7 +171,7 @@ try {
         'e2e p50/p95/p99 ms': `${r.closed.e2eP50} / ${r.closed.e2eP95} / ${r.closed.e2eP99}`,
         'paced/s': r.rate,
         'paced ingest p99 ms': r.open.ingestP99,
-        'paced e2e p95 ms': r.open.e2eP95,
+        'paced e2e p50/p95/p99 ms': `${r.open.e2eP50} / ${r.open.e2eP95} / ${r.open.e2eP99}`,
         'not delivered': r.closed.undelivered + r.open.undelivered,
         failures: r.closed.failures + r.open.failures,
         'max RSS MB': r.maxRss,

@@ -143,7 +143,8 @@ export async function recordAttempts(
         last_attempt_at = i.created_at,
         updated_at = now()
       from input i
-      where d.id = i.delivery_id
+      -- by primary key whatever the table size when the plan was made (see scheduler.ts targetsCte)
+      where d.id = i.delivery_id and d.id = any(array(select delivery_id from input))
       returning d.id, d.status, d.next_attempt_at
     ),
     tally as (

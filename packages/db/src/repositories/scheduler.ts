@@ -89,11 +89,17 @@ export function isDue(x: string) {
   return sql<boolean>`(${ref}.next_attempt_at <= now() + case when ${ref}.object_key is null then interval '1 second' else interval '0' end)`;
 }
 
-/** The target destinations of a claim: those of the named deliveries, and those named. */
+/**
+ * The target destinations of a claim: those of the named deliveries, and those named.
+ * Deliveries are looked up by `id = any(array(...))` here and below, never `id in (select
+ * ...)`: the claim is a prepared statement, and a plan made while the table is small (a new
+ * install) joins a subquery to it by a sequential scan and keeps doing so as it grows. An
+ * array of unknown length is estimated at a few elements: always the primary key.
+ */
 function targetsCte(request: ClaimRequest) {
   return sql`named as (select json_array_elements_text(${JSON.stringify(request.ids)}::json) as id),
     targets as (
-      select x.destination_id as id from deliveries x where x.id in (select id from named)
+      select x.destination_id as id from deliveries x where x.id = any(array(select id from named))
       union
       select json_array_elements_text(${JSON.stringify(request.destinations)}::json)
     )`;
@@ -143,8 +149,10 @@ async function claimStatement(db: Db, request: ClaimRequest): Promise<ClaimResul
       lateral (select count(*) as n, min(t) as oldest from unnest(dest.rate_log) t where t > clock.now_ms - dest.period_ms) recent
     ),
     object_heads as (${objectHeads('budget')}),
+    -- One more than each budget allows, as a spare: a spare (or a candidate not picked)
+    -- tells the worker that the destination has more waiting, without a second look.
     candidates as (
-      select c.id, c.destination_id, b.tenant_id, c.rn + b.in_flight as turn
+      select c.id, c.destination_id, b.tenant_id, c.rn + b.in_flight as turn, c.rn > b.allowance as spare
       from budget b cross join lateral (
         select x.id, x.destination_id, row_number() over (order by x.next_attempt_at, x.id) as rn
         from deliveries x
@@ -152,12 +160,13 @@ async function claimStatement(db: Db, request: ClaimRequest): Promise<ClaimResul
           and (x.locked_until is null or x.locked_until < now())
           and ${mayGo('x', 'object_heads')}
         order by x.next_attempt_at, x.id
-        limit b.allowance
+        limit b.allowance + 1
       ) c
     ),
     picked as (
       select id, destination_id from (
-        select candidates.*, row_number() over (partition by tenant_id order by turn, destination_id) as trn from candidates
+        select candidates.*, row_number() over (partition by tenant_id order by turn, destination_id) as trn
+        from candidates where not spare
       ) t
       where trn <= coalesce((${JSON.stringify(request.tenantAllowance)}::jsonb ->> tenant_id)::int, ${request.tenantMax})
       order by trn, turn, destination_id
@@ -165,7 +174,7 @@ async function claimStatement(db: Db, request: ClaimRequest): Promise<ClaimResul
     ),
     claimed as (
       update deliveries set locked_until = now() + make_interval(secs => ${request.leaseMs / 1000}::float8)
-      where id in (select id from picked) and status = 'pending' and (locked_until is null or locked_until < now())
+      where id = any(array(select id from picked)) and status = 'pending' and (locked_until is null or locked_until < now())
       returning id, tenant_id, event_id, destination_id, attempt_count, updated_at, ${deliveredOutOfOrder('deliveries')} as out_of_order
     ),
     rated as (
@@ -179,7 +188,7 @@ async function claimStatement(db: Db, request: ClaimRequest): Promise<ClaimResul
       update deliveries x set status = 'held', next_attempt_at = null, locked_until = null, updated_at = now(),
         held_reason = case dest.status when 'paused' then 'destination_paused' else 'destination_disabled' end
       from dest
-      where x.destination_id = dest.id and dest.status <> 'active' and x.id in (select id from named) and x.status = 'pending'
+      where x.destination_id = dest.id and dest.status <> 'active' and x.id = any(array(select id from named)) and x.status = 'pending'
     )
     select 'claimed' as kind, c.id, c.tenant_id, c.event_id, c.destination_id, c.attempt_count, c.updated_at,
            e.payload, e.type, e.provider, e.source_id,
@@ -194,10 +203,7 @@ async function claimStatement(db: Db, request: ClaimRequest): Promise<ClaimResul
     join destinations d on d.id = c.destination_id
     union all
     select 'backlog', null, b.tenant_id, null, b.id, null, null, null, null, null, null, null, null, null, null, null, null, null,
-           b.status = 'active' and exists (select 1 from deliveries x
-                   where x.destination_id = b.id and x.status = 'pending' and ${isDue('x')}
-                     and (x.locked_until is null or x.locked_until < now())
-                     and x.id not in (select id from picked) and ${mayGo('x', 'object_heads')}),
+           b.status = 'active' and exists (select 1 from candidates c where c.destination_id = b.id and c.id not in (select id from picked)),
            b.in_flight + (select count(*) from claimed c where c.destination_id = b.id) >= b.cap,
            case when b.status <> 'active' then null
                 when b.breaker_open_until > now() then b.breaker_open_until
@@ -208,7 +214,7 @@ async function claimStatement(db: Db, request: ClaimRequest): Promise<ClaimResul
     union all
     select 'early', x.id, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, x.next_attempt_at, null
     from deliveries x
-    where x.id in (select id from named) and x.status = 'pending' and not ${isDue('x')}`.execute(db);
+    where x.id = any(array(select id from named)) and x.status = 'pending' and not ${isDue('x')}`.execute(db);
 
   const result: ClaimResult = { claimed: [], backlog: [], early: [] };
   for (const row of rows) {

@@ -41,7 +41,7 @@ export function countEventsCte(rows: string) {
 }
 
 /**
- * Adds attempts (a relation with tenant_id, source_id, delivery_id, created_at, duration_ms
+ * Adds attempts (a relation with tenant_id, source_id, destination_id, created_at, duration_ms
  * and next_status, where the attempt left its delivery) to stats_deliveries. A skip (the
  * destination's rules sent nothing) is not an attempt at the endpoint and is not counted.
  */
@@ -49,11 +49,10 @@ export function countAttemptsCte(rows: string) {
   const buckets = bucketColumns.map((_, i) => `count(*) filter (where b.n = ${i})`).join(', ');
   const added = bucketColumns.map((c) => `${c} = s.${c} + excluded.${c}`).join(', ');
   return sql.raw(`insert into stats_deliveries as s (tenant_id, source_id, destination_id, grain, at, outcome, shard, count, latency_max_ms, ${bucketColumns.join(', ')})
-      select i.tenant_id, i.source_id, d.destination_id, g.grain, date_trunc(g.grain, i.created_at, 'UTC'),
+      select i.tenant_id, i.source_id, i.destination_id, g.grain, date_trunc(g.grain, i.created_at, 'UTC'),
         case when i.next_status in ('succeeded', 'failed') then i.next_status else 'retrying' end,
         pg_backend_pid() % 8, count(*), max(i.duration_ms), ${buckets}
       from ${rows} i
-      join deliveries d on d.id = i.delivery_id
       ${GRAINS}
       cross join lateral (select width_bucket(i.duration_ms, '{${LATENCY_BOUNDS_MS.join(',')}}'::int[]) as n) b
       where i.next_status <> 'skipped'
