@@ -4,6 +4,7 @@ import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import { migrateToLatest } from './migrate.ts';
 import { PGliteDialect } from './pglite-dialect.ts';
+import { PGliteThread } from './pglite-thread.ts';
 import type { Database } from './tables.ts';
 
 export type Db = Kysely<Database>;
@@ -44,10 +45,9 @@ export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHa
     const stats = () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount });
     handle = { db, kind: 'postgres', pool: stats, close: () => db.destroy() };
   } else {
-    const { PGlite } = await import('@electric-sql/pglite');
     const dir = join(options.dataDir, 'pglite');
     mkdirSync(dir, { recursive: true });
-    const pglite = new PGlite(dir);
+    const pglite = new PGliteThread(dir);
     const db = new Kysely<Database>({ dialect: new PGliteDialect(pglite) });
     handle = { db, kind: 'pglite', close: () => db.destroy() };
   }
