@@ -24,6 +24,7 @@ export * from './repositories/sessions.ts';
 export * from './repositories/sources.ts';
 export * from './repositories/stats.ts';
 export * from './repositories/stream.ts';
+export * from './repositories/table-upkeep.ts';
 export * from './repositories/tenants.ts';
 export * from './repositories/usage.ts';
 export * from './reseal-secrets.ts';

@@ -15,7 +15,7 @@ import * as metrics from '@hookline/metrics';
 import { type DeliveryQueue, openNotifier, openQueue } from '@hookline/queue';
 import { Ingestor, ingestRoutes } from '@hookline/relay';
 import { TransformRunner } from '@hookline/rules';
-import { AlertSender, Alerts, DeliveryWorker, HttpAttempts, Pruner, ReplayRunner, Sweeper } from '@hookline/worker';
+import { AlertSender, Alerts, DeliveryWorker, HttpAttempts, Pruner, ReplayRunner, Sweeper, TableUpkeep } from '@hookline/worker';
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import { Redis } from 'ioredis';
 
@@ -148,6 +148,7 @@ export async function buildApp(config: Config, roles: ReadonlySet<Role>): Promis
   const transforms = new TransformRunner({ timeoutMs: config.transformTimeoutMs, memoryBytes: config.transformMemoryBytes });
   let sweeper: Sweeper | undefined;
   let pruner: Pruner | undefined;
+  let upkeep: TableUpkeep | undefined;
   let alerts: Alerts | undefined;
   let replays: ReplayRunner | undefined;
   let http: HttpAttempts | undefined;
@@ -176,6 +177,8 @@ export async function buildApp(config: Config, roles: ReadonlySet<Role>): Promis
     sweeper.start();
     pruner = new Pruner({ db, log, retentionMs: config.retentionMs, intervalMs: config.pruneIntervalMs });
     pruner.start();
+    upkeep = new TableUpkeep({ db, log, vacuum: database.kind === 'pglite' });
+    upkeep.start();
     // Alerts leave through their own outbox and this HTTP client, never the delivery pipeline.
     const sender = new AlertSender({
       db,
@@ -260,6 +263,7 @@ export async function buildApp(config: Config, roles: ReadonlySet<Role>): Promis
       await sweeper?.stop();
       worker?.stop();
       await pruner?.stop();
+      await upkeep?.stop();
       await alerts?.stop();
       await replays?.stop();
       await worker?.close();

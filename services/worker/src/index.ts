@@ -8,3 +8,4 @@ export * from './pruner.ts';
 export * from './replay-runner.ts';
 export * from './retry-policy.ts';
 export * from './sweeper.ts';
+export * from './table-upkeep.ts';
