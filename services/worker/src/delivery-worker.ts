@@ -59,8 +59,7 @@ const USER_AGENT = 'Hookline-Webhooks/0.1';
  * slots; it signs, POSTs, records (attempts finishing together share one statement) and
  * schedules the next. Work a destination or tenant cannot take yet waits in the database;
  * the worker remembers which destinations have some and claims for them as slots free up,
- * attempts finish (their record says whether more is waiting) or a rate window or an open
- * breaker ends.
+ * attempts to them finish, or a rate window or an open breaker ends.
  */
 export class DeliveryWorker {
   readonly #deps: DeliveryWorkerDeps;
@@ -254,7 +253,12 @@ export class DeliveryWorker {
     this.#wakeTimers.set(destinationId, { at, timer });
   }
 
-  /** After a batch of records: destinations with room and waiting work are claimed for; a disabled one's work is held. */
+  /**
+   * After a batch of records: the destinations, which now have room, join the next claim
+   * (it finds out whether they have work waiting, with the look it makes anyway; asking
+   * here too cost a walk over each destination's recent deliveries per record); a
+   * disabled one's work is held.
+   */
   #afterAttempts(destinations: readonly DestinationAfterAttempts[]): void {
     for (const d of destinations) {
       if (d.disabled) {
@@ -262,7 +266,7 @@ export class DeliveryWorker {
         void holdPendingDeliveries(this.#deps.db, d.destinationId, 'destination_disabled').catch((err) => {
           this.#deps.log.error({ err }, 'holding a disabled destination’s deliveries failed; the sweeper holds them');
         });
-      } else if (d.more) {
+      } else {
         if (d.breakerOpenUntil && d.breakerOpenUntil.getTime() > this.#now()) this.#wakeAt(d.destinationId, d.breakerOpenUntil.getTime());
         else this.#wanted.set(d.destinationId, null);
       }

@@ -54,8 +54,6 @@ export interface RecordedDelivery {
 /** Where a batch of attempts leaves each of their destinations. */
 export interface DestinationAfterAttempts {
   destinationId: string;
-  /** It has due deliveries waiting that nobody attempts (the finished attempts made room for them). */
-  more: boolean;
   /** The breaker is open until then: no attempt before. */
   breakerOpenUntil: Date | null;
   /** This batch's failures disabled it. */
@@ -78,7 +76,6 @@ interface RecordRow {
   id: string;
   status: DeliveryStatus | null;
   next_attempt_at: Date | string | null;
-  more: boolean | null;
   breaker_open_until: Date | string | null;
   disabled: boolean | null;
 }
@@ -180,13 +177,10 @@ export async function recordAttempts(
       where d.id = t.destination_id and d.id in (select id from locked)
       returning d.id, d.breaker_open_until, d.status = 'disabled' and d.disabled_at = now() as disabled
     )
-    select 'delivery' as kind, id, status, next_attempt_at, null::boolean as more, null::timestamptz as breaker_open_until, null::boolean as disabled
+    select 'delivery' as kind, id, status, next_attempt_at, null::timestamptz as breaker_open_until, null::boolean as disabled
     from moved
     union all
     select 'destination', t.destination_id, null, null,
-      exists (select 1 from deliveries x
-              where x.destination_id = t.destination_id and x.status = 'pending' and ${isDue('x')}
-                and (x.locked_until is null or x.locked_until < now()) and x.id not in (select delivery_id from input)),
       case when b.id is null then d.breaker_open_until else b.breaker_open_until end, coalesce(b.disabled, false)
     from tally t
     join destinations d on d.id = t.destination_id
@@ -198,7 +192,6 @@ export async function recordAttempts(
     } else {
       result.destinations.push({
         destinationId: r.id,
-        more: r.more === true,
         breakerOpenUntil: asDate(r.breaker_open_until),
         disabled: r.disabled === true,
       });
