@@ -3,7 +3,6 @@ import { type Db, PREPARED } from '../database.ts';
 import type { Database, DeliveryStatus, NewAttempt } from '../tables.ts';
 import { deliveryShownColumns, shownStatusIs } from './object-order.ts';
 import { type Page, pageByIdDesc } from './pagination.ts';
-import { isDue } from './scheduler.ts';
 import { countAttemptsCte } from './stats.ts';
 
 /** One claimed delivery with what its attempt needs. */
