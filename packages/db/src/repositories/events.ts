@@ -23,7 +23,11 @@ export function eventSearchCondition(terms: readonly EventQueryTerm[], alias: st
   const column = (name: string) => sql.ref(`${alias}.${name}`);
   const conditions = terms.map((term) =>
     term.kind === 'id'
-      ? sql`(${column('id')} = ${term.value} or ${column('provider_event_id')} = ${term.value})`
+      ? // Hookline's id, or the provider's. The provider's is unique per source (the index
+        // leads with source_id), so it is looked up source by source: a few index probes, where
+        // `or provider_event_id = …` read every event of the tenant.
+        sql`(${column('id')} = any(array(select ${term.value}::text union all
+          select x.id from sources s join events x on x.source_id = s.id and x.provider_event_id = ${term.value})))`
       : // The same expression as the events_payload_search index (migration 2026_12_01_0011), so the index answers it.
         sql`hookline_payload_jsonb(${column('payload')}) @@ ${fieldTermJsonPath(term)}::jsonpath`,
   );
