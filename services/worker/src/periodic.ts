@@ -1,8 +1,9 @@
 import type { FastifyBaseLogger } from 'fastify';
 
 /**
- * Runs a job now and then every `intervalMs` after each run ends (never two at once). A
- * failed run is logged and the next one comes on schedule; stop() waits for a run in flight.
+ * Runs a job now (or after `firstAfterMs`) and then every `intervalMs` after each run ends
+ * (never two at once). A failed run is logged and the next one comes on schedule; stop()
+ * waits for a run in flight.
  */
 export class Periodic {
   #timer: NodeJS.Timeout | undefined;
@@ -12,11 +13,11 @@ export class Periodic {
   constructor(
     private readonly name: string,
     private readonly job: () => Promise<void>,
-    private readonly options: { intervalMs: number; log: FastifyBaseLogger },
+    private readonly options: { intervalMs: number; log: FastifyBaseLogger; firstAfterMs?: number },
   ) {}
 
   start(): void {
-    this.#schedule(0);
+    this.#schedule(this.options.firstAfterMs ?? 0);
   }
 
   #schedule(delay: number) {

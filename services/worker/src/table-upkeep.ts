@@ -2,9 +2,12 @@ import { type Db, upkeepTables } from '@hookline/db';
 import type { FastifyBaseLogger } from 'fastify';
 import { Periodic } from './periodic.ts';
 
-/** How often the tables' sizes are checked (a read of five pg_class rows). */
+/** On PostgreSQL, how often the tables' sizes are checked (a read of five pg_class rows). */
 const CHECK_MS = 10_000;
-/** On PGlite, how often the hot tables are vacuumed (it blocks the embedded database while it runs). */
+/**
+ * On PGlite, how often the hot tables are vacuumed (and analyzed, if grown): every run holds
+ * the embedded database, whose one thread also serves ingest, for its length.
+ */
 const VACUUM_MS = 60_000;
 
 /**
@@ -14,18 +17,15 @@ const VACUUM_MS = 60_000;
  */
 export class TableUpkeep {
   readonly #periodic: Periodic;
-  #lastVacuum = Date.now();
 
   constructor(deps: { db: Db; log: FastifyBaseLogger; vacuum: boolean }) {
     this.#periodic = new Periodic(
       'table upkeep',
       async () => {
-        const vacuum = deps.vacuum && Date.now() - this.#lastVacuum >= VACUUM_MS;
-        const done = await upkeepTables(deps.db, { vacuum });
-        if (vacuum) this.#lastVacuum = Date.now();
+        const done = await upkeepTables(deps.db, { vacuum: deps.vacuum });
         if (done.analyzed.length > 0 || done.vacuumed.length > 0) deps.log.debug(done, 'table upkeep');
       },
-      { intervalMs: CHECK_MS, log: deps.log },
+      { intervalMs: deps.vacuum ? VACUUM_MS : CHECK_MS, log: deps.log, firstAfterMs: deps.vacuum ? VACUUM_MS : CHECK_MS },
     );
   }
 
