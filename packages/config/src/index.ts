@@ -12,6 +12,8 @@ export interface Config {
   dataDir: string;
   databaseUrl: string | undefined;
   redisUrl: string | undefined;
+  /** Embedded only: PGlite's shared_buffers in bytes (PostgreSQL's default, 128 MB, was most of an embedded process's RSS). */
+  pgliteSharedBuffers: number;
   publicUrl: string;
   secretKey: Buffer;
   /** HOOKLINE_SECRET_KEY_PREVIOUS: during a key rotation, opens what the current key did not seal. */
@@ -195,6 +197,10 @@ export function loadConfig(env: Env = process.env): Config {
   const dataDir = resolve(read(env, 'HOOKLINE_DATA_DIR', './.hookline', (raw) => raw));
   const databaseUrl = read(env, 'DATABASE_URL', undefined, parseUrl(['postgres:', 'postgresql:']));
   const redisUrl = read(env, 'REDIS_URL', undefined, parseUrl(['redis:', 'rediss:']));
+  const pgliteSharedBuffers = read(env, 'HOOKLINE_PGLITE_SHARED_BUFFERS', 16 * 1024 * 1024, parseSize);
+  if (pgliteSharedBuffers < 1024 * 1024 || pgliteSharedBuffers > 1024 ** 3) {
+    throw new ConfigError('HOOKLINE_PGLITE_SHARED_BUFFERS: from 1mb to 1gb');
+  }
   const publicUrl = read(env, 'HOOKLINE_PUBLIC_URL', `http://${host.includes(':') ? `[${host}]` : host}:${port}`, (raw) =>
     parseUrl(['http:', 'https:'])(raw).replace(/\/+$/, ''),
   );
@@ -331,6 +337,7 @@ export function loadConfig(env: Env = process.env): Config {
     dataDir,
     databaseUrl,
     redisUrl,
+    pgliteSharedBuffers,
     publicUrl,
     secretKey,
     previousSecretKey,

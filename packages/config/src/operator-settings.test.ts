@@ -40,3 +40,16 @@ describe('HOOKLINE_TRUST_PROXY', () => {
     expect(() => loadConfig({ ...base(), HOOKLINE_TRUST_PROXY: raw })).toThrow(/^HOOKLINE_TRUST_PROXY: /);
   });
 });
+
+describe('HOOKLINE_PGLITE_SHARED_BUFFERS', () => {
+  it('is 16mb unless set, in bytes', () => {
+    expect(loadConfig(base()).pgliteSharedBuffers).toBe(16 * 1024 * 1024);
+    expect(loadConfig({ ...base(), HOOKLINE_PGLITE_SHARED_BUFFERS: '32mb' }).pgliteSharedBuffers).toBe(32 * 1024 * 1024);
+  });
+
+  it('refuses sizes outside 1mb to 1gb, naming the variable', () => {
+    for (const raw of ['512kb', '2gb', 'lots']) {
+      expect(() => loadConfig({ ...base(), HOOKLINE_PGLITE_SHARED_BUFFERS: raw })).toThrow(/^HOOKLINE_PGLITE_SHARED_BUFFERS: /);
+    }
+  });
+});

@@ -1,8 +1,8 @@
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import { migrateToLatest } from './migrate.ts';
+import { DEFAULT_PGLITE_SHARED_BUFFERS, pgliteOptions, prepareDataDir } from './pglite-data-dir.ts';
 import { PGliteDialect } from './pglite-dialect.ts';
 import { PGliteThread } from './pglite-thread.ts';
 import type { Database } from './tables.ts';
@@ -16,6 +16,8 @@ export interface DatabaseOptions {
   dataDir: string;
   /** Pool size for PostgreSQL. */
   poolSize?: number;
+  /** PGlite's shared_buffers in bytes (HOOKLINE_PGLITE_SHARED_BUFFERS; default 16 MB). */
+  pgliteSharedBuffers?: number;
   migrate?: boolean;
 }
 
@@ -46,8 +48,8 @@ export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHa
     handle = { db, kind: 'postgres', pool: stats, close: () => db.destroy() };
   } else {
     const dir = join(options.dataDir, 'pglite');
-    mkdirSync(dir, { recursive: true });
-    const pglite = new PGliteThread(dir);
+    await prepareDataDir(dir);
+    const pglite = new PGliteThread(dir, await pgliteOptions(options.pgliteSharedBuffers ?? DEFAULT_PGLITE_SHARED_BUFFERS));
     const db = new Kysely<Database>({ dialect: new PGliteDialect(pglite) });
     handle = { db, kind: 'pglite', close: () => db.destroy() };
   }

@@ -1,5 +1,6 @@
 export * from './database.ts';
 export * from './migrate.ts';
+export { DEFAULT_PGLITE_SHARED_BUFFERS, EMBEDDED_POSTGRES_MAJOR, EmbeddedDataVersionError } from './pglite-data-dir.ts';
 export * from './repositories/accounts.ts';
 export * from './repositories/alert-evaluation.ts';
 export * from './repositories/alert-outbox.ts';

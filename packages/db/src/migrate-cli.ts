@@ -5,7 +5,11 @@ import { sealPlaintextIngestKeys } from './seal-ingest-keys.ts';
 
 try {
   const config = loadConfig();
-  const handle = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  const handle = await openDatabase({
+    databaseUrl: config.databaseUrl,
+    dataDir: config.dataDir,
+    pgliteSharedBuffers: config.pgliteSharedBuffers,
+  });
   // The part of the migrations that needs HOOKLINE_SECRET_KEY, as the server runs at start.
   await sealPlaintextIngestKeys(handle.db, secretBoxFor(config));
   await handle.close();

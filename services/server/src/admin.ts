@@ -47,7 +47,12 @@ try {
 } catch (err) {
   fail(err instanceof ConfigError ? err.message : (err as Error).message);
 }
-const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: 2 });
+const database = await openDatabase({
+  databaseUrl: config.databaseUrl,
+  dataDir: config.dataDir,
+  pgliteSharedBuffers: config.pgliteSharedBuffers,
+  poolSize: 2,
+});
 try {
   if (command === 'create-tenant') {
     const generated = options.password === undefined;

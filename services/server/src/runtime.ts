@@ -96,7 +96,11 @@ export async function buildApp(config: Config, roles: ReadonlySet<Role>): Promis
   // Spans (ingest → store → attempt) go out over OTLP only when an endpoint is configured.
   const serviceName = `hookline-${all ? 'all' : [...roles].join('+')}`;
   const stopTracing = config.otlpEndpoint ? metrics.startTracing({ serviceName }) : undefined;
-  const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  const database = await openDatabase({
+    databaseUrl: config.databaseUrl,
+    dataDir: config.dataDir,
+    pgliteSharedBuffers: config.pgliteSharedBuffers,
+  });
   const queue = openQueue({
     redisUrl: config.redisUrl,
     prefix: config.redisPrefix,
