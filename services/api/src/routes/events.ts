@@ -295,14 +295,21 @@ export const eventRoutes: FastifyPluginAsyncTypebox<ApiDeps> = async (app, deps)
       const { id } = request.params;
       const event = isId('event', id) ? await getEvent(deps.db, request.tenantId, id) : undefined;
       if (!event) throw notFound('event');
-      const [deliveries, raw] = await Promise.all([
-        listDeliveriesForEvents(deps.db, [event.id]),
-        event.request_id ? getRequest(deps.db, request.tenantId, event.request_id) : undefined,
-      ]);
-      const attempts = await listAttemptsForDeliveries(
-        deps.db,
-        deliveries.map((d) => d.id),
-      );
+      const raw = event.request_id ? await getRequest(deps.db, request.tenantId, event.request_id) : undefined;
+      // The deliveries and their attempts from one snapshot: an attempt is recorded together
+      // with its delivery's new state, and one committed between two plain reads would show
+      // beside the delivery as it was before it (pending, no attempt made).
+      const { deliveries, attempts } = await deps.db
+        .transaction()
+        .setIsolationLevel('repeatable read')
+        .execute(async (trx) => {
+          const deliveries = await listDeliveriesForEvents(trx, [event.id]);
+          const attempts = await listAttemptsForDeliveries(
+            trx,
+            deliveries.map((d) => d.id),
+          );
+          return { deliveries, attempts };
+        });
       const detail = {
         status: eventStatus(deliveries),
         request: raw ? rawRequestView(raw) : null,
