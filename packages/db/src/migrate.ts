@@ -17,6 +17,7 @@ import * as stats from './migrations/2026_12_01_0011_stats.ts';
 import * as searchDepthGuard from './migrations/2026_12_01_0012_search_depth_guard.ts';
 import * as objectOrdering from './migrations/2026_12_01_0013_object_ordering.ts';
 import * as leasedDeliveries from './migrations/2026_12_01_0015_leased_deliveries.ts';
+import * as searchIndexPendingList from './migrations/2026_12_01_0016_search_index_pending_list.ts';
 
 /** Migrations are listed here, in order, so bundling and tsx both find them without fs globbing. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -38,6 +39,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '2026_12_01_0012_search_depth_guard': searchDepthGuard,
   '2026_12_01_0013_object_ordering': objectOrdering,
   '2026_12_01_0015_leased_deliveries': leasedDeliveries,
+  '2026_12_01_0016_search_index_pending_list': searchIndexPendingList,
 };
 
 class StaticProvider implements MigrationProvider {
