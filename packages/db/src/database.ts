@@ -5,6 +5,10 @@ import { migrateToLatest } from './migrate.ts';
 import { DEFAULT_PGLITE_SHARED_BUFFERS, pgliteOptions, prepareDataDir } from './pglite-data-dir.ts';
 import { PGliteDialect } from './pglite-dialect.ts';
 import { PGliteThread } from './pglite-thread.ts';
+import { PREPARED } from './prepared.ts';
+
+export { PREPARED };
+
 import type { Database } from './tables.ts';
 
 export type Db = Kysely<Database>;
@@ -56,9 +60,6 @@ export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHa
   if (options.migrate !== false) await migrateToLatest(handle.db);
   return handle;
 }
-
-/** Starts the hot-path statements that each connection prepares once (see prepareMarkedStatements). */
-export const PREPARED = '/* prepared */';
 
 /**
  * The hot path's big statements (a batch's ingest, its attempt records) start with

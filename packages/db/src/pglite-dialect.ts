@@ -11,6 +11,7 @@ import {
   type TransactionSettings,
 } from 'kysely';
 import type { PGliteClient } from './pglite-thread.ts';
+import { PREPARED } from './prepared.ts';
 
 /**
  * Kysely over PGlite (embedded PostgreSQL in WebAssembly). PGlite is one connection, so
@@ -36,7 +37,7 @@ export class PGliteDialect implements Dialect {
 class PGliteConnection implements DatabaseConnection {
   constructor(private readonly pglite: PGliteClient) {}
   async executeQuery<R>(compiled: CompiledQuery): Promise<QueryResult<R>> {
-    const result = await this.pglite.query<R>(compiled.sql, compiled.parameters);
+    const result = await this.pglite.query<R>(compiled.sql, compiled.parameters, { prepared: compiled.sql.startsWith(PREPARED) });
     const affected = result.affectedRows;
     return {
       rows: result.rows,
