@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import { migrateToLatest } from './migrate.ts';
-import { DEFAULT_PGLITE_SHARED_BUFFERS, pgliteOptions, prepareDataDir } from './pglite-data-dir.ts';
+import { DEFAULT_PGLITE_SHARED_BUFFERS, pgliteSettings, prepareDataDir } from './pglite-data-dir.ts';
 import { PGliteDialect } from './pglite-dialect.ts';
 import { PGliteThread } from './pglite-thread.ts';
 import { PREPARED } from './prepared.ts';
@@ -53,7 +53,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHa
   } else {
     const dir = join(options.dataDir, 'pglite');
     await prepareDataDir(dir);
-    const pglite = new PGliteThread(dir, await pgliteOptions(options.pgliteSharedBuffers ?? DEFAULT_PGLITE_SHARED_BUFFERS));
+    const pglite = new PGliteThread(dir, pgliteSettings(options.pgliteSharedBuffers ?? DEFAULT_PGLITE_SHARED_BUFFERS));
     const db = new Kysely<Database>({ dialect: new PGliteDialect(pglite) });
     handle = { db, kind: 'pglite', close: () => db.destroy() };
   }

@@ -14,18 +14,16 @@ export const DEFAULT_PGLITE_SHARED_BUFFERS = 16 * 1024 * 1024;
 export class EmbeddedDataVersionError extends Error {}
 
 /**
- * PGlite's options for the given shared_buffers. PGlite's own default is PostgreSQL's 128MB,
- * which PostgreSQL touches whole at start and was most of an embedded process's RSS; a
- * webhook relay's working set is the recent rows and their indexes, and 16MB cost no
- * throughput in the bench (README, "Performance").
+ * PGlite's settings on its command line (`postgres -c`): they win over postgresql.conf and
+ * leave it as initdb wrote it (PGlite's `postgresqlconf` option would replace the whole
+ * file, and with it initdb's timezone and default_text_search_config). shared_buffers:
+ * PGlite's own default is PostgreSQL's 128MB, which PostgreSQL touches whole at start and
+ * was most of an embedded process's RSS; a webhook relay's working set is the recent rows
+ * and their indexes, and 16MB cost no throughput in the bench (README, "Performance").
+ * PGliteThread adds them to PGlite's default start parameters, on its thread.
  */
-export async function pgliteOptions(sharedBuffersBytes: number): Promise<{ startParams: string[] }> {
-  const { PGlite } = await import('@electric-sql/pglite');
-  // Command-line settings, like `postgres -c`: they win over postgresql.conf and leave it as
-  // initdb wrote it (PGlite's `postgresqlconf` option would replace the whole file, and with
-  // it initdb's timezone and default_text_search_config).
-  const sharedBuffers = `shared_buffers=${Math.max(128, Math.floor(sharedBuffersBytes / 1024))}kB`;
-  return { startParams: [...PGlite.defaultStartParams, '-c', sharedBuffers] };
+export function pgliteSettings(sharedBuffersBytes: number): string[] {
+  return ['-c', `shared_buffers=${Math.max(128, Math.floor(sharedBuffersBytes / 1024))}kB`];
 }
 
 /**

@@ -33,7 +33,7 @@ const fields = (err) => {
   let pg;
   try {
     pg = await import(workerData.module);
-    db = new pg.PGlite(workerData.dataDir, workerData.options);
+    db = new pg.PGlite(workerData.dataDir, { startParams: [...pg.PGlite.defaultStartParams, ...workerData.settings] });
     await db.waitReady;
     parentPort.postMessage({ id: 0 });
   } catch (err) {
@@ -109,9 +109,11 @@ export class PGliteThread implements PGliteClient {
   #nextId = 1;
   #failed: Error | undefined;
 
-  constructor(dataDir: string, options: Record<string, unknown> = {}) {
+  /** `settings`: `-c name=value` pairs for PostgreSQL's command line (pglite-data-dir.ts pgliteSettings). */
+  constructor(dataDir: string, settings: readonly string[] = []) {
     const module = pathToFileURL(createRequire(import.meta.url).resolve('@electric-sql/pglite')).href;
-    this.#worker = new Worker(THREAD_SOURCE, { eval: true, workerData: { module, dataDir, options } });
+    // PGlite is loaded on its thread only: the main thread never needs its code.
+    this.#worker = new Worker(THREAD_SOURCE, { eval: true, workerData: { module, dataDir, settings } });
     this.waitReady = new Promise<void>((resolve, reject) => {
       this.#pending.set(0, { resolve: () => resolve(), reject });
     });
