@@ -54,9 +54,15 @@ export async function migrateToLatest(db: Kysely<any>): Promise<void> {
   // run a later number before an earlier one lands (0010 before 0009): each stands alone, so
   // the missing one is applied rather than refused.
   const migrator = new Migrator({ db, provider: new StaticProvider(), allowUnorderedMigrations: true });
-  const { error, results } = await migrator.migrateToLatest();
-  const failed = results?.find((r) => r.status === 'Error');
-  if (error || failed) {
+  for (let attempt = 1; ; attempt++) {
+    const { error, results } = await migrator.migrateToLatest();
+    const failed = results?.find((r) => r.status === 'Error');
+    if (!error && !failed) return;
+    // Before it takes its lock, Kysely's migrator reads every table's columns from the catalog
+    // (to see whether its own table exists). A process starting beside this one may drop a
+    // column meanwhile (sealPlaintextIngestKeys drops sources.ingest_key), and the read then
+    // fails with undefined_column although no migration did: read again, once.
+    if (attempt === 1 && !failed && (error as { code?: string } | undefined)?.code === '42703') continue;
     throw new Error(`migration ${failed?.migrationName ?? ''} failed: ${(error as Error)?.message ?? 'unknown error'}`);
   }
 }
