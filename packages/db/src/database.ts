@@ -5,11 +5,10 @@ import { migrateToLatest } from './migrate.ts';
 import { DEFAULT_PGLITE_SHARED_BUFFERS, pgliteSettings, prepareDataDir } from './pglite-data-dir.ts';
 import { PGliteDialect } from './pglite-dialect.ts';
 import { PGliteThread } from './pglite-thread.ts';
-import { PREPARED } from './prepared.ts';
+import { PREPARED, PreparedNames } from './prepared.ts';
+import type { Database } from './tables.ts';
 
 export { PREPARED };
-
-import type { Database } from './tables.ts';
 
 export type Db = Kysely<Database>;
 
@@ -64,31 +63,17 @@ export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHa
 /**
  * The hot path's big statements (a batch's ingest, its attempt records) start with
  * PREPARED: this client then runs them as named prepared statements, parsed once per
- * connection, and PostgreSQL soon settles on a generic plan and stops planning them (about
- * a third of a small batch's cost). Kysely has no way to name a statement, hence the wrapper.
- *
- * A generic plan is kept until an ANALYZE of its tables, and autovacuum looks at a database
- * once a minute: a plan made while a new install's tables were nearly empty would go on
- * scanning them whole as they grow. So each statement is prepared again, under a new name,
- * after 50 runs, then 100, 200, …: the plans follow the tables while they are young, and
- * later cost one planning in thousands of runs.
+ * name (PreparedNames), and PostgreSQL soon settles on a generic plan and stops planning
+ * them (about a third of a small batch's cost). Kysely has no way to name a statement,
+ * hence the wrapper. A replaced name is left to the connection's end: at most a few dozen
+ * per statement.
  */
 function prepareMarkedStatements(client: pg.PoolClient): void {
-  const statements = new Map<string, { name: string; runs: number; replanAt: number }>();
-  let prepared = 0;
+  const names = new PreparedNames();
   const query = client.query.bind(client) as (...args: unknown[]) => unknown;
   (client as { query: unknown }).query = (text: unknown, values?: unknown, callback?: unknown) => {
     if (typeof text !== 'string' || !text.startsWith(PREPARED)) return query(text, values, callback);
-    let statement = statements.get(text);
-    if (!statement) {
-      statement = { name: `hookline_${prepared++}`, runs: 0, replanAt: 50 };
-      statements.set(text, statement);
-    } else if (++statement.runs >= statement.replanAt) {
-      // The old one is left to the connection's end: at most a few dozen per statement.
-      statement.name = `hookline_${prepared++}`;
-      statement.replanAt *= 2;
-    }
-    return query({ name: statement.name, text, values }, callback);
+    return query({ name: names.next(text).name, text, values }, callback);
   };
 }
 

@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { PreparedNames } from './prepared.ts';
 
 /** What the Kysely dialect needs of PGlite (pglite-dialect.ts). */
 export interface PGliteClient {
@@ -40,33 +41,32 @@ const fields = (err) => {
     parentPort.postMessage({ id: 0, error: fields(err) });
     return;
   }
-  // Named statements, parsed and described once: PGlite's query() parses and plans every
-  // statement again each time, a large part of a big statement's cost. Prepared again
-  // after 50, 100, 200... runs, as on PostgreSQL (database.ts): plans follow the tables.
+  // Named statements, parsed and described once per name (the main thread's PreparedNames
+  // says which): PGlite's query() parses and plans every statement again each time, a large
+  // part of a big statement's cost.
   const { serialize } = pg.protocol;
-  const statements = new Map();
-  let named = 0;
+  const paramTypes = new Map();
   const run = (message) => db.execProtocol(message, { syncToFs: false }).then((r) => r.messages);
-  const prepared = (sql, params) =>
+  const prepared = (sql, params, name, replaces) =>
     db.runExclusive(async () => {
       const messages = [];
       try {
-        let statement = statements.get(sql);
-        if (!statement || ++statement.runs >= statement.replanAt) {
+        if (replaces && paramTypes.delete(replaces)) {
           // The replaced one's plan goes: PGlite's memory only ever grows.
-          if (statement) await run(serialize.close({ type: 'S', name: statement.name }));
-          const name = 'hookline_' + named++;
+          await run(serialize.close({ type: 'S', name: replaces }));
+        }
+        let types = paramTypes.get(name);
+        if (!types) {
           await run(serialize.parse({ name, text: sql, types: [] }));
-          const types = pg.parse.parseDescribeStatementResults(await run(serialize.describe({ type: 'S', name })));
-          statement = { name, types, runs: 0, replanAt: statement ? statement.replanAt * 2 : 50 };
-          statements.set(sql, statement);
+          types = pg.parse.parseDescribeStatementResults(await run(serialize.describe({ type: 'S', name })));
+          paramTypes.set(name, types);
         }
         const values = params.map((v, i) => {
           if (v === null || v === undefined) return null;
-          const toText = db.serializers[statement.types[i]];
+          const toText = db.serializers[types[i]];
           return toText ? toText(v) : v.toString();
         });
-        messages.push(...(await run(serialize.bind({ statement: statement.name, values }))));
+        messages.push(...(await run(serialize.bind({ statement: name, values }))));
         messages.push(...(await run(serialize.describe({ type: 'P' }))));
         messages.push(...(await run(serialize.execute({}))));
       } finally {
@@ -79,7 +79,7 @@ const fields = (err) => {
       db.close().then(() => parentPort.postMessage({ id: m.id }), (err) => parentPort.postMessage({ id: m.id, error: fields(err) }));
       return;
     }
-    (m.prepared ? prepared(m.sql, m.params) : db.query(m.sql, m.params)).then(
+    (m.name ? prepared(m.sql, m.params, m.name, m.replaces) : db.query(m.sql, m.params)).then(
       (r) => parentPort.postMessage({ id: m.id, rows: r.rows, affectedRows: r.affectedRows }),
       (err) => parentPort.postMessage({ id: m.id, error: fields(err) }),
     );
@@ -108,6 +108,7 @@ export class PGliteThread implements PGliteClient {
   readonly #pending = new Map<number, { resolve: (reply: Reply) => void; reject: (err: Error) => void }>();
   #nextId = 1;
   #failed: Error | undefined;
+  readonly #names = new PreparedNames();
 
   /** `settings`: `-c name=value` pairs for PostgreSQL's command line (pglite-data-dir.ts pgliteSettings). */
   constructor(dataDir: string, settings: readonly string[] = []) {
@@ -140,7 +141,8 @@ export class PGliteThread implements PGliteClient {
     params: readonly unknown[],
     options: { prepared?: boolean } = {},
   ): Promise<{ rows: R[]; affectedRows?: number | undefined }> {
-    const reply = await this.#send({ sql, params, prepared: options.prepared === true });
+    const named = options.prepared ? this.#names.next(sql) : {};
+    const reply = await this.#send({ sql, params, ...named });
     return { rows: reply.rows as R[], affectedRows: reply.affectedRows };
   }
 
