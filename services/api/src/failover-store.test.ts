@@ -76,6 +76,23 @@ describe('failoverStore', () => {
     expect(await admin.get('test-rl:a')).toBe('1');
   });
 
+  it('sends the increments of one turn as one Redis call, each request answered with its own count', async () => {
+    const store = newStore();
+    await admin.config('RESETSTAT');
+    const turn = await Promise.all(Array.from({ length: 10 }, () => incr(store, 'c', 100)));
+    expect(turn.map((c) => c.current).sort((a, b) => a - b)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    const next = await Promise.all([incr(store, 'c', 100), incr(store, 'c', 100), incr(store, 'd', 100)]);
+    expect(next.map((c) => c.current)).toEqual([11, 12, 1]);
+    expect(await admin.get('test-rl:c')).toBe('12');
+    // The window runs from the first count, as with one INCR each.
+    expect(await admin.pttl('test-rl:c')).toBeGreaterThan(59_000);
+    expect(turn.every((c) => c.ttl > 59_000 && c.ttl <= 60_000)).toBe(true);
+    // Three calls of the script: one for the first turn, one per key in the second.
+    const stats = await admin.info('commandstats');
+    const calls = [...stats.matchAll(/cmdstat_(?:evalsha|eval):calls=(\d+)/g)].reduce((n, m) => n + Number(m[1]), 0);
+    expect(calls).toBe(3);
+  });
+
   it('falls back within its timeout when Redis hangs, without waiting again until it retries', async () => {
     const store = newStore();
     expect((await incr(store, 'b')).current).toBe(1);
