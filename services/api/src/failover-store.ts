@@ -65,8 +65,9 @@ class CoalescingRedisStore implements Store {
   }
 
   #flush(): void {
-    const pending = this.#pending ?? new Map();
+    const pending = this.#pending;
     this.#pending = undefined;
+    if (!pending) return;
     const incrBy = (this.redis as unknown as { hooklineIncrBy: IncrBy }).hooklineIncrBy.bind(this.redis);
     for (const [key, { timeWindow, callbacks }] of pending) {
       incrBy(this.prefix + key, timeWindow, callbacks.length, (err, result) => {
@@ -76,7 +77,9 @@ class CoalescingRedisStore implements Store {
         }
         const [total, ttl] = result;
         const first = total - callbacks.length;
-        callbacks.forEach((callback, i) => callback(null, { current: first + i + 1, ttl }));
+        callbacks.forEach((callback, i) => {
+          callback(null, { current: first + i + 1, ttl });
+        });
       });
     }
   }
@@ -211,7 +214,8 @@ export function failoverStore(options: FailoverOptions): FastifyRateLimitStoreCt
       const continueExceeding = params.continueExceeding ?? false;
       const exponentialBackoff = params.exponentialBackoff ?? false;
       // The coalesced count is the plain fixed window; these two change what an INCR does.
-      if (continueExceeding || exponentialBackoff) throw new Error('failoverStore: continueExceeding and exponentialBackoff are not supported');
+      if (continueExceeding || exponentialBackoff)
+        throw new Error('failoverStore: continueExceeding and exponentialBackoff are not supported');
       super(
         new CoalescingRedisStore(
           options.redis,
