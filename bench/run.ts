@@ -4,6 +4,8 @@
 // compare within one run).
 //
 //   BENCH_DURATION     length of each load phase (default 10s)
+//   BENCH_WARMUP       closed loop run first against each target, drained and not counted
+//                      (default 5s; 0s skips it): JIT, connection pools, plans, caches
 //   BENCH_CONNECTIONS  closed-loop connections (default 32)
 //   BENCH_PRELOAD      events of history for the second pass (default 1000000; 0 skips it)
 //   BENCH_TARGETS      naive,scale,embedded (default all three); `isolation` (or
@@ -19,6 +21,7 @@ import { closedLoop, type LoadResult, paced, percentile, Receiver, rssMb } from 
 import { embeddedTarget, naiveTarget, scaleTarget, type Target } from './targets.ts';
 
 const DURATION = parseDuration(process.env.BENCH_DURATION ?? '10s');
+const WARMUP = parseDuration(process.env.BENCH_WARMUP ?? '5s');
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const PRELOAD = Number(process.env.BENCH_PRELOAD ?? 1_000_000);
 const TARGETS = (process.env.BENCH_TARGETS ?? 'naive,scale,embedded').split(',');
@@ -78,6 +81,13 @@ async function bench(name: string, receiver: Receiver, preload: number, pacedRat
       const t0 = performance.now();
       await target.preload(preload);
       console.log(`  ${target.name}: pre-loaded ${preload} events in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
+    }
+    if (WARMUP > 0) {
+      // Every target gets the same: figures of a process that has served a few thousand
+      // requests, not of its first second (V8 compiling, pools opening, plans made on empty
+      // tables).
+      const warmup = await closedLoop(target.ingestUrl, CONNECTIONS, WARMUP);
+      await receiver.drain(warmup.accepted.keys(), DRAIN_MS);
     }
     receiver.reset();
     let maxRss = 0;
@@ -150,8 +160,8 @@ if (process.env.BENCH_FILTERS) {
   process.exit(0);
 }
 console.log(
-  `hookline bench: signed Mux webhooks, closed loop ${CONNECTIONS} connections × ${DURATION / 1000} s, ` +
-    'then paced at 80 % of the naive closed-loop rate; one destination on loopback',
+  `hookline bench: signed Mux webhooks, closed loop ${CONNECTIONS} connections × ${DURATION / 1000} s ` +
+    `(after ${WARMUP / 1000} s of the same, not counted), then paced at 80 % of the naive closed-loop rate; one destination on loopback`,
 );
 try {
   let naiveRate: number | undefined;
