@@ -18,6 +18,7 @@ import * as searchDepthGuard from './migrations/2026_12_01_0012_search_depth_gua
 import * as objectOrdering from './migrations/2026_12_01_0013_object_ordering.ts';
 import * as leasedDeliveries from './migrations/2026_12_01_0015_leased_deliveries.ts';
 import * as searchIndexPendingList from './migrations/2026_12_01_0016_search_index_pending_list.ts';
+import * as noStatisticsOnBodies from './migrations/2026_12_01_0017_no_statistics_on_bodies.ts';
 
 /** Migrations are listed here, in order, so bundling and tsx both find them without fs globbing. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -40,6 +41,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '2026_12_01_0013_object_ordering': objectOrdering,
   '2026_12_01_0015_leased_deliveries': leasedDeliveries,
   '2026_12_01_0016_search_index_pending_list': searchIndexPendingList,
+  '2026_12_01_0017_no_statistics_on_bodies': noStatisticsOnBodies,
 };
 
 class StaticProvider implements MigrationProvider {
