@@ -51,7 +51,6 @@ export interface StoredNotice {
   result: IngestWriteResult;
 }
 
-/** A delivery worker in this process: new deliveries go to it directly, already leased (no queue, no claim). */
 /** A delivery worker in this process: new deliveries go to it directly rather than through the queue. */
 export interface LocalDelivery {
   offer(deliveries: readonly CreatedDelivery[]): void;
