@@ -5,7 +5,7 @@
 // /proc: less noisy than a rate, to compare two versions of the code).
 import { readdirSync, readFileSync } from 'node:fs';
 import setupTemplate from '@hookline/testing/global-setup';
-import { closedLoop, Receiver } from './load.ts';
+import { closedLoop, Receiver, rssMb } from './load.ts';
 import { embeddedTarget, naiveTarget, scaleTarget, type Target } from './targets.ts';
 
 const starters: Record<string, (r: Receiver) => Promise<Target>> = { naive: naiveTarget, scale: scaleTarget, embedded: embeddedTarget };
@@ -20,8 +20,13 @@ await receiver.start();
 const target = await start(receiver);
 try {
   const before = cpuByProcessKind();
+  let maxRss = 0;
+  const sampler = setInterval(() => {
+    maxRss = Math.max(maxRss, rssMb(target.pid));
+  }, 250);
   const load = await closedLoop(target.ingestUrl, 32, seconds * 1000);
   await receiver.drain(load.accepted.keys(), 60_000);
+  clearInterval(sampler);
   const after = cpuByProcessKind();
   const perSecond: number[] = Array.from({ length: seconds + 1 }, () => 0);
   for (const arrived of receiver.arrivals.values()) {
@@ -30,7 +35,7 @@ try {
   }
   console.log(`${target.name}, delivered per second: ${perSecond.join(' ')}`);
   const perEvent = [...after].map(([kind, ms]) => `${kind} ${((ms - (before.get(kind) ?? 0)) / receiver.arrivals.size).toFixed(3)}`);
-  console.log(`CPU ms per delivered event: ${perEvent.join(', ')}`);
+  console.log(`CPU ms per delivered event: ${perEvent.join(', ')}; peak RSS of the target's process ${Math.round(maxRss)} MB`);
 } finally {
   await target.stop();
   receiver.close();
