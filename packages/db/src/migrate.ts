@@ -19,6 +19,7 @@ import * as objectOrdering from './migrations/2026_12_01_0013_object_ordering.ts
 import * as leasedDeliveries from './migrations/2026_12_01_0015_leased_deliveries.ts';
 import * as searchIndexPendingList from './migrations/2026_12_01_0016_search_index_pending_list.ts';
 import * as noStatisticsOnBodies from './migrations/2026_12_01_0017_no_statistics_on_bodies.ts';
+import * as leasedNow from './migrations/2026_12_01_0018_leased_now.ts';
 
 /** Migrations are listed here, in order, so bundling and tsx both find them without fs globbing. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -42,6 +43,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '2026_12_01_0015_leased_deliveries': leasedDeliveries,
   '2026_12_01_0016_search_index_pending_list': searchIndexPendingList,
   '2026_12_01_0017_no_statistics_on_bodies': noStatisticsOnBodies,
+  '2026_12_01_0018_leased_now': leasedNow,
 };
 
 class StaticProvider implements MigrationProvider {

@@ -171,7 +171,6 @@ export async function buildApp(config: Config, roles: ReadonlySet<Role>): Promis
       concurrency: config.workerConcurrency,
       tenantMaxInFlight: config.tenantMaxInFlight,
       breaker: config.breaker,
-      sharedDatabase: database.kind === 'postgres',
       onAttempt: (attempt) => notifier.publish(attempt.tenant_id),
     });
     // Batches in flight: enough that a batch waiting on a slow destination does not hold up

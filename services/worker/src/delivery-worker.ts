@@ -40,8 +40,6 @@ export interface DeliveryWorkerDeps {
    */
   tenantMaxInFlight?: number;
   breaker: BreakerPolicy;
-  /** Other worker processes may share the database (PostgreSQL), so claims lock first (@hookline/db scheduler). */
-  sharedDatabase: boolean;
   /** Attempt records written at once, and such writes in flight (group commit). */
   recordBatch?: number;
   recordsInFlight?: number;
@@ -211,7 +209,6 @@ export class DeliveryWorker {
         tenantAllowance: Object.fromEntries([...this.#tenantInFlight].map(([tenant, n]) => [tenant, Math.max(0, this.#tenantMax - n)])),
         tenantMax: this.#tenantMax,
         breaker: this.#deps.breaker,
-        shared: this.#deps.sharedDatabase,
       });
     } catch (err) {
       this.#slots.release(granted);

@@ -10,6 +10,9 @@ import { deliveredOutOfOrder, mayGo, objectHeads, waitsForItsObject } from './ob
  * only when it has a rate limit) against rate_limit; and the breaker (consecutive_failures,
  * breaker_open_until). Claims for a destination run one at a time under its row lock, so
  * any number of worker processes share one cap; a dead worker's leases lapse by themselves.
+ * The lock and the claim are one statement: what it reads of the destination row is the
+ * latest (a locking read returns the newest version), and it counts the leases after the
+ * lock with a snapshot of their own (hookline_leased_now, migration 0018).
  * Recording an attempt does not touch the destination row unless the breaker moves, so
  * claims never wait on attempt records. Work a destination cannot take yet stays in the
  * database, pending and unleased: no worker slot waits on it.
@@ -34,13 +37,6 @@ export interface ClaimRequest {
   /** The same for tenants with nothing in flight here. */
   tenantMax: number;
   breaker: BreakerSettings;
-  /**
-   * Other processes may claim for the same destinations (PostgreSQL): the claim locks the
-   * destinations first, in a transaction of its own, so that what it then reads of their
-   * leases includes every claim committed before it. Embedded PGlite is one process on one
-   * connection, where no claim can interleave: one statement suffices.
-   */
-  shared: boolean;
 }
 
 /** A target destination's state after the claim. */
@@ -113,39 +109,35 @@ function targetsCte(request: ClaimRequest) {
  * trip. A named delivery whose destination is paused or disabled is held. A delivery that
  * waits for its object (ordering per object: see object-order) is passed over.
  *
- * With `shared`, the destination rows are locked first (in id order, so claims never
- * deadlock) and the claim statement runs after, in the same transaction, so its snapshot
- * sees every lease committed before the lock was granted. The lease itself is still set
- * only where the delivery is unleased when updated, so a delivery is never leased twice.
+ * One statement. It locks the target destinations' rows (in id order, so claims never
+ * deadlock), which makes claims for a destination take turns across processes, and reads
+ * their newest versions; it counts their leases after the lock, with a snapshot of its own
+ * (hookline_leased_now), so that count includes every lease committed before the lock was
+ * granted. Its candidates come from the statement's snapshot, older: one that another claim
+ * leased meanwhile is skipped by the lease's update, which sets a lease only where the
+ * delivery is unleased when updated, so a delivery is never leased twice and a
+ * destination's cap never exceeded (a claim may take fewer; the backlog asks again).
  */
 export async function claimDue(db: Db, request: ClaimRequest): Promise<ClaimResult> {
-  if (!request.shared) return claimStatement(db, request);
-  return db.transaction().execute(async (trx) => {
-    // A lease lost in a database crash costs at most a second attempt (at least once, with
-    // the same webhook-id), so the claim does not wait for its commit to reach disk.
-    await sql`${sql.raw(PREPARED)} with ${targetsCte(request)}, relaxed as (select set_config('synchronous_commit', 'off', true))
-      select id from destinations, relaxed where id in (select id from targets) order by id for no key update of destinations`.execute(trx);
-    return claimStatement(trx, request);
-  });
-}
-
-async function claimStatement(db: Db, request: ClaimRequest): Promise<ClaimResult> {
   const { rows } = await sql<ClaimRow>`${sql.raw(PREPARED)}
     with clock as (select (extract(epoch from now()) * 1000)::bigint as now_ms),
+    -- A lease lost in a database crash costs at most a second attempt (at least once, with
+    -- the same webhook-id), so the claim does not wait for its commit to reach disk.
+    relaxed as (select set_config('synchronous_commit', 'off', true) as setting),
     ${targetsCte(request)},
     dest as (
       select d.id, d.tenant_id, d.status, d.rate_log, d.breaker_open_until,
              case when d.consecutive_failures >= ${request.breaker.threshold} then 1 else d.max_in_flight end as cap,
              (d.rate_limit->>'count')::int as rate_count, ${PERIOD_MS} as period_ms
-      from destinations d where d.id in (select id from targets)
+      from destinations d, relaxed where d.id in (select id from targets)
+      order by d.id for no key update of d
     ),
     budget as (
       select dest.*, live.n as in_flight, recent.n as recent, recent.oldest,
         case when dest.status <> 'active' or dest.breaker_open_until > now() then 0
              else greatest(0, least(dest.cap - live.n, coalesce(dest.rate_count - recent.n, 1000000))) end as allowance
       from dest, clock,
-      lateral (select count(*) as n from deliveries x
-               where x.destination_id = dest.id and x.status = 'pending' and x.locked_until > now()) live,
+      lateral (select hookline_leased_now(dest.id) as n) live,
       lateral (select count(*) as n, min(t) as oldest from unnest(dest.rate_log) t where t > clock.now_ms - dest.period_ms) recent
     ),
     object_heads as (${objectHeads('budget')}),
