@@ -51,7 +51,11 @@ export async function startHooklineProcess(
   // The all-in-one process as `npm start` runs it (package.json): a young generation of 3 × 4 MB
   // instead of V8's 3 × 16 MB keeps the laptop mode's memory down at no cost in throughput.
   const role = options.role ?? 'all';
-  if (role === 'all') nodeArgs.unshift('--max-semi-space-size=4');
+  if (role === 'all') {
+    nodeArgs.unshift('--max-semi-space-size=4');
+    // As `npm start` sets it: two malloc arenas, not one per thread, each holding freed memory.
+    env.MALLOC_ARENA_MAX ??= '2';
+  }
   const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', MAIN, role], {
     cwd: REPO_ROOT,
     env,
