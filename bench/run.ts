@@ -18,7 +18,7 @@ import { parseDuration } from '@hookline/core';
 import setupTemplate from '@hookline/testing/global-setup';
 import { benchFilters } from './filters.ts';
 import { closedLoop, type LoadResult, paced, percentile, Receiver, rssMb } from './load.ts';
-import { embeddedTarget, naiveTarget, scaleTarget, type Target } from './targets.ts';
+import { starters } from './targets.ts';
 
 const DURATION = parseDuration(process.env.BENCH_DURATION ?? '10s');
 const WARMUP = parseDuration(process.env.BENCH_WARMUP ?? '5s');
@@ -28,12 +28,6 @@ const TARGETS = (process.env.BENCH_TARGETS ?? 'naive,scale,embedded').split(',')
 const DRAIN_MS = 120_000;
 /** Paced rate to use instead of 80 % of the naive closed-loop rate (to rerun one target alone). */
 const PACED = process.env.BENCH_PACED ? Number(process.env.BENCH_PACED) : undefined;
-
-const starters: Record<string, (r: Receiver) => Promise<Target>> = {
-  naive: naiveTarget,
-  scale: scaleTarget,
-  embedded: embeddedTarget,
-};
 
 interface Figures {
   deliveredPerSec: number;

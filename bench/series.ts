@@ -6,9 +6,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import setupTemplate from '@hookline/testing/global-setup';
 import { closedLoop, Receiver, rssMb } from './load.ts';
-import { embeddedTarget, naiveTarget, scaleTarget, type Target } from './targets.ts';
+import { starters } from './targets.ts';
 
-const starters: Record<string, (r: Receiver) => Promise<Target>> = { naive: naiveTarget, scale: scaleTarget, embedded: embeddedTarget };
 const which = process.argv[2] ?? 'scale';
 const seconds = Number(process.argv[3] ?? 20);
 const start = starters[which];

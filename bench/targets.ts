@@ -180,3 +180,10 @@ export async function embeddedTarget(receiver: Receiver): Promise<Target> {
   };
   return target;
 }
+
+/** Every target by the name BENCH_TARGETS and bench/series.ts take. */
+export const starters: Record<string, (receiver: Receiver) => Promise<Target>> = {
+  naive: naiveTarget,
+  scale: scaleTarget,
+  embedded: embeddedTarget,
+};
