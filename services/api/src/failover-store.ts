@@ -16,7 +16,12 @@ const LocalStore: new (
   continueExceeding: boolean,
   exponentialBackoff: boolean,
 ) => Store = require('@fastify/rate-limit/store/LocalStore.js');
-const RedisStore: new (continueExceeding: boolean, exponentialBackoff: boolean, redis: Redis, key: string) => Store =
+/** RedisStore keeps its keys' prefix (its children's include the route) in `key`. */
+interface RedisStoreInstance extends Store {
+  readonly key: string;
+  child(routeOptions: unknown): RedisStoreInstance;
+}
+const RedisStore: new (continueExceeding: boolean, exponentialBackoff: boolean, redis: Redis, key: string) => RedisStoreInstance =
   require('@fastify/rate-limit/store/RedisStore.js');
 
 /**
@@ -39,15 +44,15 @@ type IncrBy = (key: string, timeWindow: number, n: number, callback: (err: Error
  * key for every request counted meanwhile, each answered with its own place in the count,
  * the numbers one INCR each would have given (in some order), so limits hold exactly as
  * before. Under load the relay takes several requests a turn, and one Redis call per
- * request was its largest cost after PostgreSQL (issue 11). Reads go to RedisStore.
+ * request was its largest cost after PostgreSQL (issue 11). Reads go to RedisStore, whose
+ * key names (its `key` prefix) this store counts under, so counts carry over an upgrade.
  */
 class CoalescingRedisStore implements Store {
   #pending: Map<string, { timeWindow: number; callbacks: Callback[] }> | undefined;
 
   constructor(
     private readonly redis: Redis,
-    private readonly prefix: string,
-    private readonly reader: Store,
+    private readonly reader: RedisStoreInstance,
   ) {
     if (!(redis as unknown as { hooklineIncrBy?: IncrBy }).hooklineIncrBy) {
       redis.defineCommand('hooklineIncrBy', { numberOfKeys: 1, lua: INCR_BY });
@@ -70,7 +75,7 @@ class CoalescingRedisStore implements Store {
     if (!pending) return;
     const incrBy = (this.redis as unknown as { hooklineIncrBy: IncrBy }).hooklineIncrBy.bind(this.redis);
     for (const [key, { timeWindow, callbacks }] of pending) {
-      incrBy(this.prefix + key, timeWindow, callbacks.length, (err, result) => {
+      incrBy(this.reader.key + key, timeWindow, callbacks.length, (err, result) => {
         if (err || !result) {
           for (const callback of callbacks) callback(err ?? new Error('empty answer from Redis'));
           return;
@@ -89,9 +94,7 @@ class CoalescingRedisStore implements Store {
   }
 
   child(routeOptions: unknown): Store {
-    // The same key names as RedisStore's children, so counts carry over an upgrade.
-    const { method, url } = (routeOptions as { routeInfo: { method: string; url: string } }).routeInfo;
-    return new CoalescingRedisStore(this.redis, `${this.prefix}${method}${url}-`, this.reader.child(routeOptions));
+    return new CoalescingRedisStore(this.redis, this.reader.child(routeOptions));
   }
 }
 
@@ -217,11 +220,7 @@ export function failoverStore(options: FailoverOptions): FastifyRateLimitStoreCt
       if (continueExceeding || exponentialBackoff)
         throw new Error('failoverStore: continueExceeding and exponentialBackoff are not supported');
       super(
-        new CoalescingRedisStore(
-          options.redis,
-          options.nameSpace,
-          new RedisStore(continueExceeding, exponentialBackoff, options.redis, options.nameSpace),
-        ),
+        new CoalescingRedisStore(options.redis, new RedisStore(continueExceeding, exponentialBackoff, options.redis, options.nameSpace)),
         new LocalStore(continueExceeding, exponentialBackoff),
         health,
         timeoutMs,
