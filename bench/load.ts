@@ -149,7 +149,19 @@ export function percentile(values: number[], p: number): number {
 }
 
 /** Resident memory of a process, in MB, from /proc (Linux). */
-export function rssMb(pid: number): number {
+/** Samples a process's RSS four times a second until the returned function is called; it returns the peak, in MB. */
+export function watchPeakRss(pid: number): () => number {
+  let peak = 0;
+  const sampler = setInterval(() => {
+    peak = Math.max(peak, rssMb(pid));
+  }, 250);
+  return () => {
+    clearInterval(sampler);
+    return Math.round(peak);
+  };
+}
+
+function rssMb(pid: number): number {
   try {
     const status = readFileSync(`/proc/${pid}/status`, 'utf8');
     return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024;

@@ -17,7 +17,7 @@
 import { parseDuration } from '@hookline/core';
 import setupTemplate from '@hookline/testing/global-setup';
 import { benchFilters } from './filters.ts';
-import { closedLoop, type LoadResult, paced, percentile, Receiver, rssMb } from './load.ts';
+import { closedLoop, type LoadResult, paced, percentile, Receiver, watchPeakRss } from './load.ts';
 import { starters } from './targets.ts';
 
 const DURATION = parseDuration(process.env.BENCH_DURATION ?? '10s');
@@ -84,18 +84,15 @@ async function bench(name: string, receiver: Receiver, preload: number, pacedRat
       await receiver.drain(warmup.accepted.keys(), DRAIN_MS);
     }
     receiver.reset();
-    let maxRss = 0;
-    const sampler = setInterval(() => {
-      maxRss = Math.max(maxRss, rssMb(target.pid));
-    }, 250);
+    const peakRss = watchPeakRss(target.pid);
     const closed = await measure(receiver, await closedLoop(target.ingestUrl, CONNECTIONS, DURATION));
-    clearInterval(sampler);
+    const maxRss = peakRss();
     receiver.reset();
     const rate = PACED ?? pacedRate ?? Math.round(closed.deliveredPerSec * 0.8);
     const open = await measure(receiver, await paced(target.ingestUrl, rate, DURATION));
     console.log(`  ${target.name}: ${closed.deliveredPerSec} delivered/s closed loop; paced ${rate}/s`);
     const lists = target.api ? await timeLists(target.api) : undefined;
-    return { name: target.name, closed, open, rate, maxRss: Math.round(maxRss), lists };
+    return { name: target.name, closed, open, rate, maxRss, lists };
   } finally {
     await target.stop();
   }

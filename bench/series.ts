@@ -5,7 +5,7 @@
 // /proc: less noisy than a rate, to compare two versions of the code).
 import { readdirSync, readFileSync } from 'node:fs';
 import setupTemplate from '@hookline/testing/global-setup';
-import { closedLoop, Receiver, rssMb } from './load.ts';
+import { closedLoop, Receiver, watchPeakRss } from './load.ts';
 import { starters } from './targets.ts';
 
 const which = process.argv[2] ?? 'scale';
@@ -19,13 +19,10 @@ await receiver.start();
 const target = await start(receiver);
 try {
   const before = cpuByProcessKind();
-  let maxRss = 0;
-  const sampler = setInterval(() => {
-    maxRss = Math.max(maxRss, rssMb(target.pid));
-  }, 250);
+  const peakRss = watchPeakRss(target.pid);
   const load = await closedLoop(target.ingestUrl, 32, seconds * 1000);
   await receiver.drain(load.accepted.keys(), 60_000);
-  clearInterval(sampler);
+  const maxRss = peakRss();
   const after = cpuByProcessKind();
   const perSecond: number[] = Array.from({ length: seconds + 1 }, () => 0);
   for (const arrived of receiver.arrivals.values()) {
@@ -34,7 +31,7 @@ try {
   }
   console.log(`${target.name}, delivered per second: ${perSecond.join(' ')}`);
   const perEvent = [...after].map(([kind, ms]) => `${kind} ${((ms - (before.get(kind) ?? 0)) / receiver.arrivals.size).toFixed(3)}`);
-  console.log(`CPU ms per delivered event: ${perEvent.join(', ')}; peak RSS of the target's process ${Math.round(maxRss)} MB`);
+  console.log(`CPU ms per delivered event: ${perEvent.join(', ')}; peak RSS of the target's process ${maxRss} MB`);
 } finally {
   await target.stop();
   receiver.close();
