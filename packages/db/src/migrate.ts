@@ -20,6 +20,7 @@ import * as leasedDeliveries from './migrations/2026_12_01_0015_leased_deliverie
 import * as searchIndexPendingList from './migrations/2026_12_01_0016_search_index_pending_list.ts';
 import * as noStatisticsOnBodies from './migrations/2026_12_01_0017_no_statistics_on_bodies.ts';
 import * as leasedNow from './migrations/2026_12_01_0018_leased_now.ts';
+import * as noForeignKeysOnHotTables from './migrations/2026_12_01_0019_no_foreign_keys_on_hot_tables.ts';
 
 /** Migrations are listed here, in order, so bundling and tsx both find them without fs globbing. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -44,6 +45,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '2026_12_01_0016_search_index_pending_list': searchIndexPendingList,
   '2026_12_01_0017_no_statistics_on_bodies': noStatisticsOnBodies,
   '2026_12_01_0018_leased_now': leasedNow,
+  '2026_12_01_0019_no_foreign_keys_on_hot_tables': noForeignKeysOnHotTables,
 };
 
 class StaticProvider implements MigrationProvider {

@@ -27,7 +27,12 @@ export function updateDestination(db: Db, tenantId: string, id: string, changes:
     .executeTakeFirst();
 }
 
+/** Deletes a destination and its deliveries (deliveries have no foreign keys: migration 0019); its attempts go with retention. */
 export async function deleteDestination(db: Db, tenantId: string, id: string): Promise<boolean> {
-  const result = await db.deleteFrom('destinations').where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst();
-  return result.numDeletedRows > 0n;
+  return db.transaction().execute(async (trx) => {
+    const result = await trx.deleteFrom('destinations').where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst();
+    if (result.numDeletedRows === 0n) return false;
+    await trx.deleteFrom('deliveries').where('destination_id', '=', id).execute();
+    return true;
+  });
 }

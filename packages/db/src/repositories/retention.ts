@@ -4,8 +4,11 @@ import type { Db } from '../database.ts';
 import { pruneStats } from './stats.ts';
 
 /** Tables pruned by id: their ids are time-sorted, so the primary key finds old rows. */
-const BY_ID: [table: 'events' | 'requests' | 'attempts', kind: IdKind][] = [
+const BY_ID: [table: 'events' | 'deliveries' | 'requests' | 'attempts', kind: IdKind][] = [
   ['events', 'event'],
+  // A delivery left without its event (made by a replay while the pruner took the event) has
+  // no event to take it along; its own age does.
+  ['deliveries', 'delivery'],
   ['requests', 'request'],
   ['attempts', 'attempt'],
 ];
@@ -24,11 +27,14 @@ export async function pruneOlderThan(db: Db, cutoff: Date, batch: number): Promi
   const count = (result: { numAffectedRows?: bigint }) => Number(result.numAffectedRows ?? 0);
   for (const [table, kind] of BY_ID) {
     const bound = idTimeBound(kind, cutoff);
-    deleted += count(
-      await sql`delete from ${sql.table(table)} where id in (select id from ${sql.table(table)} where id < ${bound} order by id limit ${batch})`.execute(
-        db,
-      ),
-    );
+    const oldest = sql`select id from ${sql.table(table)} where id < ${bound} order by id limit ${batch}`;
+    if (table === 'events') {
+      // Events take their deliveries with them (no foreign key does it: migration 0019).
+      const { rows } = await sql<{ n: number }>`with gone as (delete from events where id in (${oldest}) returning id),
+        along as (delete from deliveries where event_id in (select id from gone))
+        select count(*)::int as n from gone`.execute(db);
+      deleted += rows[0]?.n ?? 0;
+    } else deleted += count(await sql`delete from ${sql.table(table)} where id in (${oldest})`.execute(db));
   }
   // Alerts: resolved ones (their notifications go with them), and notifications done with.
   const alertBound = idTimeBound('alert', cutoff);

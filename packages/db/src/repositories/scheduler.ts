@@ -167,6 +167,9 @@ export async function claimDue(db: Db, request: ClaimRequest): Promise<ClaimResu
     claimed as (
       update deliveries set locked_until = now() + make_interval(secs => ${request.leaseMs / 1000}::float8)
       where id = any(array(select id from picked)) and status = 'pending' and (locked_until is null or locked_until < now())
+        -- No foreign key keeps a delivery's event (migration 0019): one left without it
+        -- (a replay racing the pruner) is not leased, and goes by its own age.
+        and exists (select 1 from events e where e.id = deliveries.event_id)
       returning id, tenant_id, event_id, destination_id, attempt_count, updated_at, ${deliveredOutOfOrder('deliveries')} as out_of_order
     ),
     rated as (
