@@ -21,6 +21,7 @@ import * as searchIndexPendingList from './migrations/2026_12_01_0016_search_ind
 import * as noStatisticsOnBodies from './migrations/2026_12_01_0017_no_statistics_on_bodies.ts';
 import * as leasedNow from './migrations/2026_12_01_0018_leased_now.ts';
 import * as noForeignKeysOnHotTables from './migrations/2026_12_01_0019_no_foreign_keys_on_hot_tables.ts';
+import * as destinationTriggerPerRow from './migrations/2026_12_01_0020_destination_trigger_per_row.ts';
 
 /** Migrations are listed here, in order, so bundling and tsx both find them without fs globbing. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -46,6 +47,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '2026_12_01_0017_no_statistics_on_bodies': noStatisticsOnBodies,
   '2026_12_01_0018_leased_now': leasedNow,
   '2026_12_01_0019_no_foreign_keys_on_hot_tables': noForeignKeysOnHotTables,
+  '2026_12_01_0020_destination_trigger_per_row': destinationTriggerPerRow,
 };
 
 class StaticProvider implements MigrationProvider {
