@@ -4,10 +4,13 @@ import { type Kysely, sql } from 'kysely';
 // Each inserted event and delivery ran five foreign-key checks, and each tenant_usage upsert
 // one, every one a row lock (FOR KEY SHARE) on the same hot tenant, source and destination
 // rows, shared by every concurrent ingest, claim and record transaction: a WAL record per
-// lock, and a MultiXact whenever two transactions held one at once. What the keys cascaded
-// is now deleted by the deletes themselves (sources, destinations, tenants); readers join
-// their parents, so a row a concurrent delete leaves behind shows nowhere, and the pruner
-// removes it by age.
+// lock, and a MultiXact whenever two transactions held one at once.
+//
+// What the keys cascaded is now deleted by the deletes themselves (sources, destinations) and
+// by the pruner. What they guarded against, a write landing beside a delete, the ingest
+// statement guards against with one share lock per source and batch (repositories/ingest.ts).
+// A delivery whose event the pruner took while a replay made it is never leased
+// (repositories/scheduler.ts) and goes by its own age. No code deletes a tenant.
 const DROPPED = [
   ['events', 'tenant_id', 'tenants'],
   ['events', 'source_id', 'sources'],

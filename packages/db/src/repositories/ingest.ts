@@ -142,10 +142,21 @@ export function ingestStatement(writes: readonly IngestWrite[], now: Date, readU
   const usage = readUsage ? sql`(select sum(u.stored_bytes) from tenant_usage u where u.tenant_id = w.tenant_id)` : sql`null::bigint`;
   return sql<Outcome>`${sql.raw(PREPARED)}
     with w as (select * from json_to_recordset(${writesJson(writes)}::json) as t(${WRITE_COLUMNS})),
+    -- The batch's sources, share-locked until commit: events and deliveries have no foreign
+    -- keys (migration 0019), so this is what keeps a source's delete, or a change to it or its
+    -- destinations (which bumps its config_version), from interleaving with the write. One
+    -- lock per source per batch, where the keys took five per event. A row changed meanwhile
+    -- is read at its newest version, so the version test below sees the change.
+    routed as (
+      select s.id, s.config_version from sources s
+      where s.id in (select w.source_id from w where w.config_version is not null)
+      order by s.id
+      for share
+    ),
     fresh as (
       select * from w
       where w.config_version is null
-         or exists (select 1 from sources s where s.id = w.source_id and s.config_version = w.config_version)
+         or exists (select 1 from routed s where s.id = w.source_id and s.config_version = w.config_version)
     ),
     new_events as (
       insert into events (id, tenant_id, source_id, request_id, type, provider, provider_event_id, provider_event_type, occurred_at, received_at, payload)

@@ -1,0 +1,110 @@
+import { newId } from '@hookline/core';
+import { type DatabaseHandle, type IngestWrite, openDatabase, storeIngestBatch } from '@hookline/db';
+import { type BackendEnv, backendEnv, eventually, testBackend } from '@hookline/testing';
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+// Events and deliveries have no foreign keys (migration 0019). What keeps a write routed
+// with a cached source from landing beside a delete of that source's destination is the
+// ingest statement's share lock on the source (repositories/ingest.ts): it waits for the
+// delete's transaction, then reads the source's new config_version and hands the write back
+// as stale, to be routed again. PostgreSQL only: embedded storage is one connection, where
+// no statement can interleave with another transaction.
+describe.skipIf(testBackend() !== 'postgres')('an ingest write racing a destination delete', () => {
+  let storage: BackendEnv;
+  let first: DatabaseHandle;
+  let second: DatabaseHandle;
+
+  beforeAll(async () => {
+    storage = await backendEnv();
+    const options = { databaseUrl: storage.env.DATABASE_URL, dataDir: storage.env.HOOKLINE_DATA_DIR as string };
+    first = await openDatabase(options);
+    second = await openDatabase({ ...options, migrate: false });
+    await sql`insert into tenants (id, name) values ('ten_race', 'race')`.execute(first.db);
+    await sql`insert into sources (id, tenant_id, name, provider, ingest_key_sealed, ingest_key_hash)
+      values ('src_race', 'ten_race', 'race', 'mux', 'sealed', 'hash')`.execute(first.db);
+    await sql`insert into destinations (id, tenant_id, source_id, url, secret_sealed)
+      values ('dst_race', 'ten_race', 'src_race', 'http://127.0.0.1:9/hook', 'sealed')`.execute(first.db);
+  });
+  afterAll(async () => {
+    await first?.close();
+    await second?.close();
+    await storage?.cleanup();
+  });
+
+  /** A write routed with the source as it was cached: its config_version, and a delivery to its destination. */
+  function routedWrite(configVersion: string): IngestWrite {
+    const now = new Date();
+    const requestId = newId('request');
+    const eventId = newId('event');
+    return {
+      configVersion,
+      request: {
+        id: requestId,
+        tenant_id: 'ten_race',
+        source_id: 'src_race',
+        ingest_key_hint: null,
+        received_at: now,
+        method: 'POST',
+        headers: JSON.stringify({ 'content-type': 'application/json' }),
+        body: Buffer.from('{}'),
+        body_bytes: 2,
+        remote_ip: '127.0.0.1',
+        outcome: 'accepted',
+        reason: null,
+        detail: null,
+        status_code: 200,
+        event_id: eventId,
+      },
+      event: {
+        id: eventId,
+        tenant_id: 'ten_race',
+        source_id: 'src_race',
+        request_id: requestId,
+        type: 'video.asset.ready',
+        provider: 'mux',
+        provider_event_id: crypto.randomUUID(),
+        provider_event_type: 'video.asset.ready',
+        occurred_at: now,
+        received_at: now,
+        payload: '{}',
+      },
+      deliveries: [{ id: newId('delivery'), destination_id: 'dst_race' }],
+    };
+  }
+
+  it('waits for the delete, then is refused as stale: no delivery to the deleted destination', async () => {
+    const { rows } = await sql<{ v: string }>`select config_version::text as v from sources where id = 'src_race'`.execute(first.db);
+    const cached = rows[0]?.v as string;
+    let release: () => void = () => {};
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    // The delete, as deleteDestination makes it, stays open...
+    let deleted = false;
+    const deleteDone = first.db.transaction().execute(async (trx) => {
+      await trx.deleteFrom('destinations').where('id', '=', 'dst_race').execute();
+      await trx.deleteFrom('deliveries').where('destination_id', '=', 'dst_race').execute();
+      deleted = true;
+      await held;
+    });
+    await eventually(async () => deleted);
+    // ...while a write routed before it arrives on another connection, and waits for it.
+    const ingestDone = storeIngestBatch(second.db, [routedWrite(cached)]);
+    try {
+      await eventually(async () => {
+        const { rows } = await sql<{ waiting: number }>`select count(*)::int as waiting from pg_stat_activity
+          where datname = current_database() and wait_event_type = 'Lock'`.execute(first.db);
+        return rows[0]?.waiting === 1;
+      });
+    } finally {
+      release();
+      await deleteDone;
+    }
+    const [result] = await ingestDone;
+
+    expect(result).toMatchObject({ stale: true, deliveries: [] });
+    const left = await sql<{ n: number }>`select count(*)::int as n from deliveries where destination_id = 'dst_race'`.execute(first.db);
+    expect(left.rows[0]?.n).toBe(0);
+  });
+});
