@@ -1,27 +1,21 @@
-import { type ClaimRequest, claimDue, type DatabaseHandle, openDatabase } from '@hookline/db';
-import { type BackendEnv, backendEnv, eventually, testBackend } from '@hookline/testing';
+import { type ClaimRequest, claimDue, type DatabaseHandle } from '@hookline/db';
+import { eventually, testBackend } from '@hookline/testing';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type RaceFixture, raceFixture } from './race-fixture.ts';
 
 // A destination's in-flight cap across processes (repositories/scheduler.ts): a claim that
 // waited for another claim's lock on the destination must count the leases that claim
 // committed, although its statement's snapshot was taken before them. PostgreSQL only:
 // embedded storage is one connection, where no claim can interleave.
 describe.skipIf(testBackend() !== 'postgres')('claims racing for one destination', () => {
-  let storage: BackendEnv;
+  let fixture: RaceFixture;
   let first: DatabaseHandle;
   let second: DatabaseHandle;
 
   beforeAll(async () => {
-    storage = await backendEnv();
-    const options = { databaseUrl: storage.env.DATABASE_URL, dataDir: storage.env.HOOKLINE_DATA_DIR as string };
-    first = await openDatabase(options);
-    second = await openDatabase({ ...options, migrate: false });
-    await sql`insert into tenants (id, name) values ('ten_race', 'race')`.execute(first.db);
-    await sql`insert into sources (id, tenant_id, name, provider, ingest_key_sealed, ingest_key_hash)
-      values ('src_race', 'ten_race', 'race', 'mux', 'sealed', 'hash')`.execute(first.db);
-    await sql`insert into destinations (id, tenant_id, source_id, url, secret_sealed, max_in_flight)
-      values ('dst_race', 'ten_race', 'src_race', 'http://127.0.0.1:9/hook', 'sealed', 3)`.execute(first.db);
+    fixture = await raceFixture({ maxInFlight: 3 });
+    ({ first, second } = fixture);
     await sql`insert into events (id, tenant_id, source_id, type, provider, provider_event_id, provider_event_type, received_at, payload)
       select 'evt_race_' || g, 'ten_race', 'src_race', 'video.asset.ready', 'mux', 'race-' || g, 'video.asset.ready', now(), '{}'
       from generate_series(1, 13) g`.execute(first.db);
@@ -32,9 +26,7 @@ describe.skipIf(testBackend() !== 'postgres')('claims racing for one destination
       from generate_series(1, 13) g`.execute(first.db);
   });
   afterAll(async () => {
-    await first?.close();
-    await second?.close();
-    await storage?.cleanup();
+    await fixture?.close();
   });
 
   const request: ClaimRequest = {

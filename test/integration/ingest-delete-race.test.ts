@@ -1,8 +1,9 @@
 import { newId } from '@hookline/core';
-import { type DatabaseHandle, type IngestWrite, openDatabase, storeIngestBatch } from '@hookline/db';
-import { type BackendEnv, backendEnv, eventually, testBackend } from '@hookline/testing';
+import { type DatabaseHandle, type IngestWrite, storeIngestBatch } from '@hookline/db';
+import { eventually, testBackend } from '@hookline/testing';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type RaceFixture, raceFixture } from './race-fixture.ts';
 
 // Events and deliveries have no foreign keys (migration 0019). What keeps a write routed
 // with a cached source from landing beside a delete of that source's destination is the
@@ -11,25 +12,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 // as stale, to be routed again. PostgreSQL only: embedded storage is one connection, where
 // no statement can interleave with another transaction.
 describe.skipIf(testBackend() !== 'postgres')('an ingest write racing a destination delete', () => {
-  let storage: BackendEnv;
+  let fixture: RaceFixture;
   let first: DatabaseHandle;
   let second: DatabaseHandle;
 
   beforeAll(async () => {
-    storage = await backendEnv();
-    const options = { databaseUrl: storage.env.DATABASE_URL, dataDir: storage.env.HOOKLINE_DATA_DIR as string };
-    first = await openDatabase(options);
-    second = await openDatabase({ ...options, migrate: false });
-    await sql`insert into tenants (id, name) values ('ten_race', 'race')`.execute(first.db);
-    await sql`insert into sources (id, tenant_id, name, provider, ingest_key_sealed, ingest_key_hash)
-      values ('src_race', 'ten_race', 'race', 'mux', 'sealed', 'hash')`.execute(first.db);
-    await sql`insert into destinations (id, tenant_id, source_id, url, secret_sealed)
-      values ('dst_race', 'ten_race', 'src_race', 'http://127.0.0.1:9/hook', 'sealed')`.execute(first.db);
+    fixture = await raceFixture();
+    ({ first, second } = fixture);
   });
   afterAll(async () => {
-    await first?.close();
-    await second?.close();
-    await storage?.cleanup();
+    await fixture?.close();
   });
 
   /** A write routed with the source as it was cached: its config_version, and a delivery to its destination. */
