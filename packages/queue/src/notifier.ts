@@ -26,20 +26,23 @@ export class MemoryNotifier implements Notifier {
   }
 }
 
-/** Across processes: Redis pub/sub on one channel, fanned out locally by tenant. */
+/**
+ * Across processes: Redis pub/sub on one channel, fanned out locally by tenant. A process
+ * listens on the channel once it serves a live stream: relay and worker processes only
+ * publish, and a subscribed connection would wake them for every batch anyone writes.
+ */
 export class RedisNotifier implements Notifier {
   readonly #local = new MemoryNotifier();
   readonly #publisher: Redis;
-  readonly #subscriber: Redis;
   readonly #channel: string;
+  readonly #options: { redisUrl: string; onError?: ((err: Error) => void) | undefined };
+  #subscriber: Redis | undefined;
 
   constructor(options: { redisUrl: string; prefix: string; onError?: (err: Error) => void }) {
+    this.#options = options;
     this.#channel = `${options.prefix}:stream`;
     this.#publisher = new Redis(options.redisUrl, { maxRetriesPerRequest: 1, enableOfflineQueue: false });
-    this.#subscriber = new Redis(options.redisUrl, { maxRetriesPerRequest: null });
-    for (const conn of [this.#publisher, this.#subscriber]) conn.on('error', (err) => options.onError?.(err));
-    this.#subscriber.subscribe(this.#channel).catch((err) => options.onError?.(err));
-    this.#subscriber.on('message', (_channel, tenantId: string) => this.#local.publish(tenantId));
+    this.#publisher.on('error', (err) => options.onError?.(err));
   }
 
   #pending = new Set<string>();
@@ -65,11 +68,26 @@ export class RedisNotifier implements Notifier {
   }
 
   subscribe(tenantId: string, wake: () => void): () => void {
+    this.#listen();
     return this.#local.subscribe(tenantId, wake);
   }
 
+  /**
+   * From the first stream on, the process listens (and keeps listening: streams come and go
+   * all day on an API process). A wake-up published before SUBSCRIBE took effect is missed;
+   * the stream's poll covers it.
+   */
+  #listen(): void {
+    if (this.#subscriber) return;
+    const subscriber = new Redis(this.#options.redisUrl, { maxRetriesPerRequest: null });
+    subscriber.on('error', (err) => this.#options.onError?.(err));
+    subscriber.on('message', (_channel, tenantId: string) => this.#local.publish(tenantId));
+    subscriber.subscribe(this.#channel).catch((err) => this.#options.onError?.(err));
+    this.#subscriber = subscriber;
+  }
+
   async close(): Promise<void> {
-    this.#subscriber.disconnect();
+    this.#subscriber?.disconnect();
     this.#publisher.disconnect();
     await this.#local.close();
   }
