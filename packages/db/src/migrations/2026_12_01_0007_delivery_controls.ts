@@ -24,7 +24,7 @@ import { type Kysely, sql } from 'kysely';
 // The breaker's and the scheduler's columns change with nearly every attempt: the
 // destination trigger no longer bumps sources.config_version for them, or every attempt
 // would invalidate ingest's routing cache.
-const RUNTIME_COLUMNS = `array['leases', 'rate_log', 'consecutive_failures', 'failing_since', 'breaker_open_until', 'updated_at']`;
+export const RUNTIME_COLUMNS = `array['leases', 'rate_log', 'consecutive_failures', 'failing_since', 'breaker_open_until', 'updated_at']`;
 
 export async function up(db: Kysely<any>): Promise<void> {
   await db.schema
@@ -63,6 +63,14 @@ export async function up(db: Kysely<any>): Promise<void> {
     .execute();
 
   await sql`drop trigger hookline_destination_update on destinations`.execute(db);
+  await createStatementLevelTrigger(db);
+}
+
+/**
+ * The destination-config trigger as this migration made it: per statement, over transition
+ * tables. Migration 0020 replaces it with a per-row one, and puts this one back on its way down.
+ */
+export async function createStatementLevelTrigger(db: Kysely<any>): Promise<void> {
   await sql
     .raw(`
     create function hookline_destination_updated() returns trigger language plpgsql as $$

@@ -1,7 +1,6 @@
 import { type Kysely, sql } from 'kysely';
-
-/** What the delivery path writes on a destination: not its configuration, so no routing cache need be refreshed. */
-const RUNTIME_COLUMNS = `array['leases', 'rate_log', 'consecutive_failures', 'failing_since', 'breaker_open_until', 'updated_at']`;
+// What the delivery path writes on a destination (not its configuration), and the trigger this replaces.
+import { createStatementLevelTrigger, RUNTIME_COLUMNS } from './2026_12_01_0007_delivery_controls.ts';
 
 // A change to a destination's configuration bumps its source's config_version (0004, 0007),
 // so that ingest's cached routing is refreshed. The trigger was per statement, and a
@@ -30,21 +29,5 @@ export async function up(db: Kysely<any>): Promise<void> {
 export async function down(db: Kysely<any>): Promise<void> {
   await sql`drop trigger hookline_destination_update on destinations`.execute(db);
   await sql`drop function hookline_destination_updated()`.execute(db);
-  await sql
-    .raw(`
-    create function hookline_destination_updated() returns trigger language plpgsql as $$
-    begin
-      update sources set config_version = config_version + 1
-      where id in (
-        select n.source_id from new_rows n join old_rows o on o.id = n.id
-        where (to_jsonb(n) - ${RUNTIME_COLUMNS}) is distinct from (to_jsonb(o) - ${RUNTIME_COLUMNS})
-        union
-        select o.source_id from new_rows n join old_rows o on o.id = n.id where o.source_id <> n.source_id);
-      return null;
-    end $$`)
-    .execute(db);
-  await sql`
-    create trigger hookline_destination_update after update on destinations
-    referencing old table as old_rows new table as new_rows
-    for each statement execute function hookline_destination_updated()`.execute(db);
+  await createStatementLevelTrigger(db);
 }
