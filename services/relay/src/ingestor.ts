@@ -4,6 +4,7 @@ import {
   type CreatedDelivery,
   type Db,
   type FannedOutDelivery,
+  type IngestLeaseGrant,
   type IngestWrite,
   type IngestWriteResult,
   type NewRequest,
@@ -53,7 +54,10 @@ export interface StoredNotice {
 
 /** A delivery worker in this process: new deliveries go to it directly rather than through the queue. */
 export interface LocalDelivery {
+  /** New deliveries for its next claim. */
   offer(deliveries: readonly CreatedDelivery[]): void;
+  /** Slots for a batch's new deliveries due now (counted by tenant), leased by the batch's own statement. */
+  lend?(due: ReadonlyMap<string, number>): IngestLeaseGrant | null;
 }
 
 type StoredResult = IngestWriteResult;
@@ -136,13 +140,38 @@ export class Ingestor {
     this.#writer = new GroupCommit<IngestWrite, StoredResult>(
       async (writes) => {
         const start = performance.now();
-        const results = await storeIngestBatch(deps.db, writes, { readUsage });
+        const grant = this.#lend(writes);
+        let results: StoredResult[];
+        try {
+          results = await storeIngestBatch(deps.db, writes, { readUsage, lease: grant?.lease });
+        } catch (err) {
+          grant?.cancel();
+          throw err;
+        }
+        grant?.start(results.flatMap((r) => r.leased));
         metrics.commitDuration.observe({ writer: 'ingest' }, metrics.secondsSince(start));
         metrics.commitBatchSize.observe({ writer: 'ingest' }, writes.length);
         return results;
       },
       { maxBatch: deps.maxBatch, maxInFlight: deps.maxConcurrentCommits },
     );
+  }
+
+  /**
+   * Slots of the worker in this process for the batch's deliveries due now, if it has a
+   * worker: the batch's statement leases them, and the worker attempts them straight after
+   * the commit, with no claim of their own.
+   */
+  #lend(writes: readonly IngestWrite[]): IngestLeaseGrant | null {
+    const lend = this.#deps.localDelivery?.lend;
+    if (!lend) return null;
+    const due = new Map<string, number>();
+    for (const { event, deliveries } of writes) {
+      if (!event) continue;
+      const n = (deliveries ?? []).filter((d) => d.delay_ms === undefined).length;
+      if (n > 0) due.set(event.tenant_id, (due.get(event.tenant_id) ?? 0) + n);
+    }
+    return due.size > 0 ? lend(due) : null;
   }
 
   /** Counts a request that a source's rate limit refused before it reached ingest. */
@@ -354,7 +383,7 @@ export class Ingestor {
   }
 
   /**
-   * New deliveries go to the worker in this process, or else to the queue. The worker claims
+   * New deliveries not leased by their batch go to the worker in this process, or else to the queue. The worker claims
    * for their destinations (within their budgets) in its next claim, together with whatever
    * else is waiting; one not due yet (an ordering window) is claimed when it is due.
    */

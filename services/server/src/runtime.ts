@@ -222,8 +222,8 @@ export async function buildApp(config: Config, roles: ReadonlySet<Role>): Promis
       onStored: ({ request }) => {
         if (request.tenant_id) notifier.publish(request.tenant_id);
       },
-      // With the worker in this process, new deliveries skip the queue and the claim.
-      localDelivery: worker && { offer: worker.offer },
+      // With the worker in this process, new deliveries skip the queue, and most the claim.
+      localDelivery: worker && { offer: worker.offer, lend: worker.lend },
     });
     await app.register(ingestRoutes, {
       ingestor,

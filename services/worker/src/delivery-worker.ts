@@ -10,6 +10,7 @@ import {
   type DeliveryStatus,
   type DestinationAfterAttempts,
   holdPendingDeliveries,
+  type IngestLeaseGrant,
   type NewAttempt,
   type RecordedDelivery,
   recordAttempts,
@@ -135,6 +136,53 @@ export class DeliveryWorker {
   };
 
   /**
+   * Lends free slots to an ingest batch in this process, which leases its new deliveries in
+   * the statement that creates them (IngestLease in @hookline/db): no claim and no pump turn
+   * between a new event and its attempts. `due` counts the batch's deliveries due now, by
+   * tenant; each tenant gets what its share of this worker leaves, reserved at once so a
+   * claim meanwhile cannot hand out the same share. Null when there is nothing to lend.
+   */
+  lend = (due: ReadonlyMap<string, number>): IngestLeaseGrant | null => {
+    if (this.#closing) return null;
+    const tenantAllowance: Record<string, number> = {};
+    let wanted = 0;
+    for (const [tenant, n] of due) {
+      const room = Math.min(n, this.#tenantMax - (this.#tenantInFlight.get(tenant) ?? 0));
+      if (room <= 0) continue;
+      tenantAllowance[tenant] = room;
+      wanted += room;
+    }
+    const granted = this.#slots.take(wanted);
+    if (granted === 0) return null;
+    for (const [tenant, n] of Object.entries(tenantAllowance)) this.#addInFlight(tenant, n);
+    let settled = false;
+    // Gives back the slots and tenant shares the statement did not use.
+    const settle = (leased: readonly ClaimedDelivery[]) => {
+      settled = true;
+      const used = new Map<string, number>();
+      for (const d of leased) used.set(d.tenant_id, (used.get(d.tenant_id) ?? 0) + 1);
+      for (const [tenant, n] of Object.entries(tenantAllowance)) this.#addInFlight(tenant, (used.get(tenant) ?? 0) - n);
+      this.#slots.release(granted - leased.length);
+    };
+    return {
+      lease: { limit: granted, leaseMs: this.leaseMs, tenantAllowance, breaker: this.#deps.breaker },
+      start: (leased) => {
+        if (settled) return;
+        // Shut down meanwhile: the leases lapse and the sweeper retries them after a restart.
+        const attempts = this.#closing ? [] : leased;
+        settle(attempts);
+        for (const delivery of attempts) void this.#attemptInSlot(delivery);
+        if (attempts.length < granted) this.#pump();
+      },
+      cancel: () => {
+        if (settled) return;
+        settle([]);
+        this.#pump();
+      },
+    };
+  };
+
+  /**
    * Shutdown: no new attempts start; those in flight finish and are recorded (so none is
    * made again after a restart); what is waiting stays unclaimed and due, for the sweeper
    * after a restart. Before the database closes.
@@ -214,9 +262,16 @@ export class DeliveryWorker {
       this.#slots.release(granted);
       throw err;
     }
-    for (const d of result.claimed) this.#tenantInFlight.set(d.tenant_id, (this.#tenantInFlight.get(d.tenant_id) ?? 0) + 1);
+    for (const d of result.claimed) this.#addInFlight(d.tenant_id, 1);
     this.#slots.release(granted - result.claimed.length);
     return result;
+  }
+
+  /** Counts `n` more (or fewer) of a tenant's attempts in flight here. */
+  #addInFlight(tenant: string, n: number): void {
+    const total = (this.#tenantInFlight.get(tenant) ?? 0) + n;
+    if (total > 0) this.#tenantInFlight.set(tenant, total);
+    else this.#tenantInFlight.delete(tenant);
   }
 
   /** Starts a claim's attempts (each tracked on its own) and notes what it left waiting. */
@@ -280,9 +335,7 @@ export class DeliveryWorker {
           this.#deps.log.error({ err, deliveryId: delivery.id }, 'delivery attempt could not be recorded');
         })
         .finally(() => {
-          const n = (this.#tenantInFlight.get(delivery.tenant_id) ?? 1) - 1;
-          if (n > 0) this.#tenantInFlight.set(delivery.tenant_id, n);
-          else this.#tenantInFlight.delete(delivery.tenant_id);
+          this.#addInFlight(delivery.tenant_id, -1);
           this.#slots.release(1);
           this.#pump();
         }),
@@ -433,9 +486,14 @@ class Slots {
 
   /** Takes every free slot now (possibly none). */
   takeFree(): number {
-    const n = this.#free;
-    this.#free = 0;
-    return n;
+    return this.take(this.#free);
+  }
+
+  /** Takes up to `n` free slots now; returns how many. */
+  take(n: number): number {
+    const taken = Math.max(0, Math.min(n, this.#free));
+    this.#free -= taken;
+    return taken;
   }
 
   release(n: number): void {

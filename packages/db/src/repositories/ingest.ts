@@ -1,6 +1,8 @@
 import { sql } from 'kysely';
 import { type Db, PREPARED } from '../database.ts';
 import type { NewEvent, NewRequest } from '../tables.ts';
+import type { ClaimedDelivery } from './deliveries.ts';
+import { type BreakerSettings, isDue } from './scheduler.ts';
 import { countEventsCte, countRequestsCte } from './stats.ts';
 
 /** One request as ingest stores it: always the request row, and the event if it carried one. */
@@ -38,7 +40,10 @@ export interface IngestWriteResult {
   /** The stored event's id: the new one, or the first copy's on a duplicate. */
   eventId: string | null;
   duplicate: boolean;
+  /** New deliveries to schedule (a worker claims them). */
   deliveries: CreatedDelivery[];
+  /** New deliveries the statement leased for the worker in this process (see IngestLease): to attempt now. */
+  leased: ClaimedDelivery[];
   /** With `readUsage`: the bytes the write's tenant stored before this batch. */
   storedBytes?: number | undefined;
 }
@@ -46,6 +51,51 @@ export interface IngestWriteResult {
 export interface IngestBatchOptions {
   /** Read each tenant's stored bytes back (for the storage budget), in the same statement. */
   readUsage?: boolean;
+  /** Lease new deliveries for a worker in this process, in the same statement. */
+  lease?: IngestLease | undefined;
+}
+
+/**
+ * Free attempt slots of a worker in the ingesting process, lent to an ingest batch: the
+ * statement that creates the batch's deliveries leases those it can, as a claim would
+ * (scheduler.ts), and hands them back ready to attempt. A new event then reaches its
+ * endpoints without a claim statement in between: the claim's round trip, and its turn on
+ * an embedded database's one connection, were a third of an event's way under steady load.
+ *
+ * Only the plain case is leased here, so the claim's rules hold unchanged: a destination
+ * that is active, has no rate limit, no breaker tripped or open, no ordering window (those
+ * deliveries are not due yet), room under its in-flight cap, and no due delivery waiting
+ * (which would go first: oldest first, as the claim takes them). Every other new delivery
+ * is returned to be scheduled as before.
+ */
+export interface IngestLease {
+  /** Most deliveries to lease: the worker's slots lent to this batch. */
+  limit: number;
+  leaseMs: number;
+  /** Deliveries each tenant may have leased (its share of the worker's slots); none for a tenant not listed. */
+  tenantAllowance: Readonly<Record<string, number>>;
+  breaker: BreakerSettings;
+}
+
+/** Slots lent to one ingest batch: its lease, and what to do with the outcome. */
+export interface IngestLeaseGrant {
+  lease: IngestLease;
+  /** The statement committed: attempt what it leased, take back the slots it did not use. */
+  start(leased: readonly ClaimedDelivery[]): void;
+  /** The statement failed: take back every slot. */
+  cancel(): void;
+}
+
+/** A destination as a leased delivery's attempt needs it, read (locked) by the ingest statement. */
+interface LeasedRow {
+  id: string;
+  destination_id: string;
+  url: string;
+  secret_sealed: string;
+  previous_secret_sealed: string | null;
+  previous_secret_expires_at: string | null;
+  filter: Record<string, unknown> | null;
+  transform: string | null;
 }
 
 interface Outcome {
@@ -53,6 +103,7 @@ interface Outcome {
   stale: boolean;
   inserted: boolean;
   stored_bytes: string | number | null;
+  leased: LeasedRow[] | null;
 }
 
 const base64 = (body: Uint8Array | null | undefined) => (body ? Buffer.from(body).toString('base64') : null);
@@ -111,9 +162,9 @@ export async function storeIngestBatch(
   options: IngestBatchOptions = {},
 ): Promise<IngestWriteResult[]> {
   const now = new Date();
-  const { rows } = await ingestStatement(writes, now, options.readUsage ?? false).execute(db);
+  const { rows } = await ingestStatement(writes, now, options.readUsage ?? false, options.lease).execute(db);
 
-  const results: IngestWriteResult[] = writes.map(() => ({ stale: false, eventId: null, duplicate: false, deliveries: [] }));
+  const results: IngestWriteResult[] = writes.map(() => ({ stale: false, eventId: null, duplicate: false, deliveries: [], leased: [] }));
   const duplicates: number[] = [];
   for (const row of rows) {
     const write = writes[row.ord] as IngestWrite;
@@ -123,23 +174,107 @@ export async function storeIngestBatch(
     else if (row.inserted) {
       result.eventId = write.event?.id ?? null;
       const event = write.event;
-      result.deliveries = event
-        ? (write.deliveries ?? []).map((d) => ({
-            id: d.id,
-            destinationId: d.destination_id,
-            tenantId: event.tenant_id,
-            runAt: new Date(now.getTime() + (d.delay_ms ?? 0)),
-          }))
-        : [];
+      if (!event) continue;
+      const leased = new Set<string>();
+      for (const l of row.leased ?? []) {
+        leased.add(l.id);
+        result.leased.push(leasedDelivery(event, l, now));
+      }
+      result.deliveries = (write.deliveries ?? [])
+        .filter((d) => !leased.has(d.id))
+        .map((d) => ({
+          id: d.id,
+          destinationId: d.destination_id,
+          tenantId: event.tenant_id,
+          runAt: new Date(now.getTime() + (d.delay_ms ?? 0)),
+        }));
     } else duplicates.push(row.ord);
   }
   if (duplicates.length > 0) await storeDuplicates(db, writes, duplicates, results);
   return results;
 }
 
+/** A delivery the ingest statement leased, as a claim would have returned it: its event is the write's, in memory. */
+function leasedDelivery(event: NewEvent, row: LeasedRow, now: Date): ClaimedDelivery {
+  return {
+    id: row.id,
+    tenant_id: event.tenant_id,
+    event_id: event.id,
+    destination_id: row.destination_id,
+    attempt_count: 0,
+    // The version the attempt's record checks: the row's updated_at, set from `now` on insert.
+    updated_at: now,
+    payload: event.payload,
+    type: event.type,
+    provider: event.provider,
+    source_id: event.source_id,
+    url: row.url,
+    secret_sealed: row.secret_sealed,
+    previous_secret_sealed: row.previous_secret_sealed,
+    previous_secret_expires_at: row.previous_secret_expires_at === null ? null : new Date(row.previous_secret_expires_at),
+    filter: row.filter,
+    transform: row.transform,
+    headers: null,
+    // The write's fan-out checked it, with the routing this statement found current.
+    filterChecked: true,
+  };
+}
+
+/**
+ * The lease's part of the ingest statement (see IngestLease), over `fanned` (the new
+ * deliveries). The destinations are locked as a claim locks them, but SKIP LOCKED: one a
+ * claim (or an edit) holds is left to the claim path instead of making ingest wait, and ingest
+ * never waits for a destination while holding its sources' locks. The leases are counted
+ * after the lock with a snapshot of their own (hookline_leased_now), as the claim counts them.
+ */
+function leaseCtes(lease: IngestLease | undefined) {
+  if (!lease) return sql`lease_pick as (select null::text as id, null::text as destination_id where false),`;
+  return sql`lease_dest as (
+      select d.id, d.max_in_flight, d.url, d.secret_sealed, d.previous_secret_sealed, d.previous_secret_expires_at, d.filter, d.transform
+      from destinations d
+      where d.id in (select f.destination_id from fanned f where f.delay_ms is null)
+        and d.status = 'active' and d.rate_limit is null and d.consecutive_failures < ${lease.breaker.threshold}
+        and (d.breaker_open_until is null or d.breaker_open_until <= now())
+      order by d.id
+      for no key update skip locked
+    ),
+    lease_room as (
+      select ld.*, ld.max_in_flight - hookline_leased_now(ld.id) as room from lease_dest ld
+      where not exists (
+        select 1 from deliveries x
+        where x.destination_id = ld.id and x.status = 'pending' and ${isDue('x')} and (x.locked_until is null or x.locked_until < now())
+      )
+    ),
+    lease_fit as (
+      select f.*, row_number() over (partition by f.tenant_id order by f.ord, f.id) as tn
+      from (
+        select f.id, f.ord, f.tenant_id, f.destination_id, r.room,
+               row_number() over (partition by f.destination_id order by f.ord, f.id) as dn
+        from fanned f join lease_room r on r.id = f.destination_id
+        where f.delay_ms is null
+      ) f
+      where f.dn <= f.room
+    ),
+    lease_pick as (
+      select id, destination_id from lease_fit
+      where tn <= coalesce((${JSON.stringify(lease.tenantAllowance)}::jsonb ->> tenant_id)::int, 0)
+      order by ord, id
+      limit ${lease.limit}
+    ),`;
+}
+
 /** The batch's one statement (see storeIngestBatch). */
-export function ingestStatement(writes: readonly IngestWrite[], now: Date, readUsage: boolean) {
+export function ingestStatement(writes: readonly IngestWrite[], now: Date, readUsage: boolean, lease?: IngestLease) {
   const usage = readUsage ? sql`(select sum(u.stored_bytes) from tenant_usage u where u.tenant_id = w.tenant_id)` : sql`null::bigint`;
+  const lockedUntil = lease
+    ? sql`case when f.id in (select id from lease_pick) then now() + make_interval(secs => ${lease.leaseMs / 1000}::float8) end`
+    : sql`null::timestamptz`;
+  const leased = lease
+    ? sql`(select json_agg(json_build_object('id', p.id, 'destination_id', p.destination_id, 'url', r.url,
+          'secret_sealed', r.secret_sealed, 'previous_secret_sealed', r.previous_secret_sealed,
+          'previous_secret_expires_at', r.previous_secret_expires_at, 'filter', r.filter, 'transform', r.transform))
+        from lease_pick p join fanned f on f.id = p.id join lease_room r on r.id = p.destination_id where f.ord = w.ord)`
+    : sql`null::json`;
   return sql<Outcome>`${sql.raw(PREPARED)}
     with w as (select * from json_to_recordset(${writesJson(writes)}::json) as t(${WRITE_COLUMNS})),
     -- The batch's sources, share-locked until commit: events and deliveries have no foreign
@@ -167,13 +302,19 @@ export function ingestStatement(writes: readonly IngestWrite[], now: Date, readU
       returning id
     ),
     kept as (select * from fresh where event_id is null or event_id in (select id from new_events)),
-    new_deliveries as (
-      insert into deliveries (id, tenant_id, event_id, destination_id, status, next_attempt_at, created_at, updated_at, object_key, occurred_at)
-      select d.id, kept.tenant_id, kept.event_id, d.destination_id, 'pending',
-             case when d.delay_ms is null then ${now} else ${now}::timestamptz + d.delay_ms * interval '1 millisecond' end,
-             ${now}, ${now}, d.object_key, case when d.object_key is not null then coalesce(kept.occurred_at, kept.received_at) end
+    fanned as (
+      select d.id, kept.ord, kept.tenant_id, kept.event_id, d.destination_id, d.object_key, d.delay_ms,
+             case when d.object_key is not null then coalesce(kept.occurred_at, kept.received_at) end as occurred_at
       from kept cross join lateral json_to_recordset(kept.deliveries) as d(id text, destination_id text, object_key text, delay_ms int)
       where kept.event_id is not null
+    ),
+    ${leaseCtes(lease)}
+    new_deliveries as (
+      insert into deliveries (id, tenant_id, event_id, destination_id, status, next_attempt_at, created_at, updated_at, object_key, occurred_at, locked_until)
+      select f.id, f.tenant_id, f.event_id, f.destination_id, 'pending',
+             case when f.delay_ms is null then ${now} else ${now}::timestamptz + f.delay_ms * interval '1 millisecond' end,
+             ${now}, ${now}, f.object_key, f.occurred_at, ${lockedUntil}
+      from fanned f
     ),
     new_requests as (
       insert into requests (id, tenant_id, source_id, ingest_key_hint, received_at, method, headers, body, body_bytes, remote_ip, outcome, reason, detail, status_code, event_id)
@@ -192,7 +333,8 @@ export function ingestStatement(writes: readonly IngestWrite[], now: Date, readU
     select w.ord,
            w.ord not in (select ord from fresh) as stale,
            w.ord in (select ord from kept) as inserted,
-           ${usage} as stored_bytes
+           ${usage} as stored_bytes,
+           ${leased} as leased
     from w`;
 }
 
