@@ -13,6 +13,7 @@ import {
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMuxSource, freshMuxEvent, MUX_SECRET } from './helpers.ts';
+import { sample, scrape } from './metrics-text.ts';
 
 describe('a signed Mux webhook in, a signed delivery out', () => {
   let storage: BackendEnv;
@@ -106,5 +107,53 @@ describe('a signed Mux webhook in, a signed delivery out', () => {
     const anonymous = await fetch(`${hookline.url}/v1/sources`);
     expect(anonymous.status).toBe(401);
     expect(await anonymous.json()).toEqual({ error: { code: 'unauthorized', message: expect.any(String) } });
+  });
+
+  // The worker runs in this process: the ingest statement leases new deliveries to it, so
+  // their attempts start with no claim (IngestLease, @hookline/db); what a destination's cap
+  // leaves is claimed as its attempts finish.
+  it('starts new events’ attempts from the ingest statement, and claims what a full destination could not take yet', async () => {
+    const { api } = await signUp(hookline.url);
+    const source = await createMuxSource(api);
+    const slow = await startReceiver(() => ({ status: 200, delayMs: 200 }));
+    try {
+      const send = async () => {
+        const body = freshMuxEvent('video.asset.ready', crypto.randomUUID());
+        const answer = await sendWebhook(source.ingest_url, body, { 'mux-signature': muxSignature(body, MUX_SECRET) });
+        expect(answer.status).toBe(200);
+        return answer.body.id as string;
+      };
+      const starts = async () => {
+        const text = await scrape(hookline.url);
+        const via = (v: string) => sample(text, 'hookline_delivery_attempt_starts_total', { via: v });
+        return { ingest: via('ingest'), claim: via('claim') };
+      };
+
+      const idle = await api.ok('POST', '/v1/destinations', { source_id: source.id, url: receiver.url });
+      const before = await starts();
+      const arrived = receiver.received.length;
+      for (let i = 0; i < 5; i++) await send();
+      await receiver.waitFor(arrived + 5);
+      expect(await starts()).toEqual({ ingest: before.ingest + 5, claim: before.claim });
+      await api.ok('DELETE', `/v1/destinations/${idle.id}`);
+
+      // One attempt at a time, each answered after 200 ms: the first event's is leased at
+      // ingest, the next two wait for room and are claimed one by one.
+      await api.ok('POST', '/v1/destinations', { source_id: source.id, url: slow.url, max_in_flight: 1 });
+      const then = await starts();
+      const ids = [await send(), await send(), await send()];
+      await slow.waitFor(3);
+      expect(slow.received.map((r) => r.headers['webhook-id'])).toEqual(ids);
+      const gaps = slow.received.slice(1).map((r, i) => r.at - (slow.received[i]?.at as number));
+      for (const gap of gaps) expect(gap).toBeGreaterThanOrEqual(190);
+      expect(
+        await eventually(async () => {
+          const now = await starts();
+          return now.claim === then.claim + 2 && now;
+        }),
+      ).toEqual({ ingest: then.ingest + 1, claim: then.claim + 2 });
+    } finally {
+      await slow.close();
+    }
   });
 });

@@ -27,6 +27,7 @@ const EVERY_ROLE = [
   'hookline_ingest_duration_seconds',
   'hookline_commit_duration_seconds',
   'hookline_commit_batch_size',
+  'hookline_delivery_attempt_starts_total',
   'hookline_queue_lag_seconds',
   'hookline_deliveries_pending',
   'hookline_deliveries_failed',

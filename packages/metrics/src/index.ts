@@ -52,6 +52,13 @@ export const deliveries = new Counter({
   registers: [registry],
 });
 
+export const attemptStarts = new Counter({
+  name: 'hookline_delivery_attempt_starts_total',
+  help: 'Delivery attempts started, by how the worker got the delivery: ingest (leased by the ingest statement in the same process) or claim',
+  labelNames: ['via'] as const,
+  registers: [registry],
+});
+
 export const attemptDuration = new Histogram({
   name: 'hookline_delivery_attempt_duration_seconds',
   help: "One delivery attempt's HTTP exchange, by status class (2xx, 3xx, 4xx, 5xx, or error: no answer)",

@@ -74,6 +74,11 @@ export class DeliveryWorker {
   readonly #tenantInFlight = new Map<string, number>();
   /** Destinations with due work that this process's limits left waiting, with their tenant. */
   readonly #wanted = new Map<string, string | null>();
+  /**
+   * Destinations that this process's last claim for them left at their in-flight cap or with
+   * due work left over: claimed for again when an attempt to them here is recorded.
+   */
+  readonly #busy = new Set<string>();
   /** Queue jobs waiting for the next claim, with the deliveries they name. */
   readonly #named: { ids: readonly string[]; resolve: () => void }[] = [];
   readonly #wakeTimers = new Map<string, { at: number; timer: NodeJS.Timeout }>();
@@ -143,7 +148,9 @@ export class DeliveryWorker {
    * claim meanwhile cannot hand out the same share. Null when there is nothing to lend.
    */
   lend = (due: ReadonlyMap<string, number>): IngestLeaseGrant | null => {
-    if (this.#closing) return null;
+    // Not while a claim is in flight: it hands out tenants' shares too, and what it took is
+    // known only when it returns (the claims themselves take turns for the same reason).
+    if (this.#closing || this.#pumping) return null;
     const tenantAllowance: Record<string, number> = {};
     let wanted = 0;
     for (const [tenant, n] of due) {
@@ -171,6 +178,7 @@ export class DeliveryWorker {
         // Shut down meanwhile: the leases lapse and the sweeper retries them after a restart.
         const attempts = this.#closing ? [] : leased;
         settle(attempts);
+        if (attempts.length > 0) metrics.attemptStarts.inc({ via: 'ingest' }, attempts.length);
         for (const delivery of attempts) void this.#attemptInSlot(delivery);
         if (attempts.length < granted) this.#pump();
       },
@@ -277,6 +285,8 @@ export class DeliveryWorker {
   /** Starts a claim's attempts (each tracked on its own) and notes what it left waiting. */
   #start(result: ClaimResult): void {
     for (const b of result.backlog) {
+      if (b.full || b.more) this.#busy.add(b.destinationId);
+      else this.#busy.delete(b.destinationId);
       if (!b.more) continue;
       if (b.blockedUntil) this.#wakeAt(b.destinationId, b.blockedUntil.getTime(), b.tenantId);
       // A full destination is picked up again when one of its attempts is recorded.
@@ -286,6 +296,7 @@ export class DeliveryWorker {
       const jobs = result.early.map((d) => ({ deliveryId: d.id, runAt: d.next_attempt_at }));
       void enqueueOrLeaveToSweeper(this.#deps.queue, jobs, this.#deps.log);
     }
+    if (result.claimed.length > 0) metrics.attemptStarts.inc({ via: 'claim' }, result.claimed.length);
     for (const delivery of result.claimed) void this.#attemptInSlot(delivery);
   }
 
@@ -306,10 +317,13 @@ export class DeliveryWorker {
   }
 
   /**
-   * After a batch of records: the destinations, which now have room, join the next claim
-   * (it finds out whether they have work waiting, with the look it makes anyway; asking
-   * here too cost a walk over each destination's recent deliveries per record); a
-   * disabled one's work is held.
+   * After a batch of records: the busy destinations (full, or with work left, at this
+   * process's last claim for them), which now have room, join the next claim; a disabled
+   * one's work is held. An idle destination is not claimed for: its new work comes by offer
+   * or lease (ingest in this process) or by a queue job, and a claim after every record was
+   * most of an embedded database's claims, finding nothing. Work another process's claim left
+   * at a destination's cap is claimed by whichever process filled the cap, as its attempts
+   * finish (and by the sweeper, whatever happens).
    */
   #afterAttempts(destinations: readonly DestinationAfterAttempts[]): void {
     for (const d of destinations) {
@@ -320,7 +334,7 @@ export class DeliveryWorker {
         });
       } else {
         if (d.breakerOpenUntil && d.breakerOpenUntil.getTime() > this.#now()) this.#wakeAt(d.destinationId, d.breakerOpenUntil.getTime());
-        else this.#wanted.set(d.destinationId, null);
+        else if (this.#busy.delete(d.destinationId)) this.#wanted.set(d.destinationId, null);
       }
     }
     this.#pump();
@@ -347,6 +361,7 @@ export class DeliveryWorker {
     for (const { timer } of this.#wakeTimers.values()) clearTimeout(timer);
     this.#wakeTimers.clear();
     this.#wanted.clear();
+    this.#busy.clear();
   }
 
   readonly #opened = new Map<string, string>();
