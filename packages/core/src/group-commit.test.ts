@@ -23,6 +23,25 @@ describe('GroupCommit', () => {
     ]);
   });
 
+  it('with lingerMs, groups writes submitted in separate turns within that time', async () => {
+    const batches: number[][] = [];
+    const committer = new GroupCommit<number, number>(
+      async (items) => {
+        batches.push(items);
+        return items;
+      },
+      { maxBatch: 100, maxInFlight: 1, lingerMs: 50 },
+    );
+    const first = committer.submit(1);
+    // The next turns: without a linger, the first write would have been committed alone by now.
+    await new Promise((r) => setImmediate(r));
+    await new Promise((r) => setImmediate(r));
+    expect(batches).toEqual([]);
+    const second = committer.submit(2);
+    expect(await Promise.all([first, second])).toEqual([1, 2]);
+    expect(batches).toEqual([[1, 2]]);
+  });
+
   it('splits what waits into batches of at most maxBatch', async () => {
     const batches: number[][] = [];
     const committer = new GroupCommit<number, number>(

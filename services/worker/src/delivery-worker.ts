@@ -50,6 +50,8 @@ export interface DeliveryWorkerDeps {
 }
 
 const USER_AGENT = 'Hookline-Webhooks/0.1';
+/** How long a finished attempt waits for others to be recorded in the same statement. */
+const RECORD_LINGER_MS = 10;
 
 /**
  * Makes attempts in fair turns: each claim (one statement) takes due deliveries of the
@@ -102,7 +104,9 @@ export class DeliveryWorker {
         // A delivery deleted meanwhile (its source was) has nothing to move on.
         return records.map(({ attempt }) => moved.get(attempt.delivery_id) ?? null);
       },
-      { maxBatch: deps.recordBatch ?? 200, maxInFlight: deps.recordsInFlight ?? 2 },
+      // Records are off the way to the endpoint: waiting a few milliseconds for others
+      // makes about a third fewer statements on a busy worker.
+      { maxBatch: deps.recordBatch ?? 200, maxInFlight: deps.recordsInFlight ?? 2, lingerMs: RECORD_LINGER_MS },
     );
   }
 
