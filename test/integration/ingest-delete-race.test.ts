@@ -1,8 +1,8 @@
-import { newId } from '@hookline/core';
-import { type DatabaseHandle, type IngestWrite, storeIngestBatch } from '@hookline/db';
+import { type DatabaseHandle, storeIngestBatch } from '@hookline/db';
 import { eventually, testBackend } from '@hookline/testing';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { acceptedWrite } from './ingest-write.ts';
 import { type RaceFixture, raceFixture } from './race-fixture.ts';
 
 // Events and deliveries have no foreign keys (migration 0019). What keeps a write routed
@@ -25,45 +25,8 @@ describe.skipIf(testBackend() !== 'postgres')('an ingest write racing a destinat
   });
 
   /** A write routed with the source as it was cached: its config_version, and a delivery to its destination. */
-  function routedWrite(configVersion: string): IngestWrite {
-    const now = new Date();
-    const requestId = newId('request');
-    const eventId = newId('event');
-    return {
-      configVersion,
-      request: {
-        id: requestId,
-        tenant_id: 'ten_race',
-        source_id: 'src_race',
-        ingest_key_hint: null,
-        received_at: now,
-        method: 'POST',
-        headers: JSON.stringify({ 'content-type': 'application/json' }),
-        body: Buffer.from('{}'),
-        body_bytes: 2,
-        remote_ip: '127.0.0.1',
-        outcome: 'accepted',
-        reason: null,
-        detail: null,
-        status_code: 200,
-        event_id: eventId,
-      },
-      event: {
-        id: eventId,
-        tenant_id: 'ten_race',
-        source_id: 'src_race',
-        request_id: requestId,
-        type: 'video.asset.ready',
-        provider: 'mux',
-        provider_event_id: crypto.randomUUID(),
-        provider_event_type: 'video.asset.ready',
-        occurred_at: now,
-        received_at: now,
-        payload: '{}',
-      },
-      deliveries: [{ id: newId('delivery'), destination_id: 'dst_race' }],
-    };
-  }
+  const routedWrite = (configVersion: string) =>
+    acceptedWrite({ tenantId: 'ten_race', sourceId: 'src_race', destinations: ['dst_race'], configVersion });
 
   it('waits for the delete, then is refused as stale: no delivery to the deleted destination', async () => {
     const { rows } = await sql<{ v: string }>`select config_version::text as v from sources where id = 'src_race'`.execute(first.db);

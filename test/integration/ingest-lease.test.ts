@@ -4,7 +4,6 @@ import {
   claimDue,
   type DatabaseHandle,
   type IngestLease,
-  type IngestWrite,
   type IngestWriteResult,
   openDatabase,
   storeIngestBatch,
@@ -12,6 +11,7 @@ import {
 import { type BackendEnv, backendEnv, eventually, testBackend } from '@hookline/testing';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { acceptedWrite } from './ingest-write.ts';
 import { type RaceFixture, raceFixture } from './race-fixture.ts';
 
 // The ingest statement leases new deliveries for a worker in the same process (IngestLease in
@@ -55,52 +55,9 @@ describe('deliveries leased by the ingest statement', () => {
     return id;
   }
 
-  /** An accepted request with its event, delivered to `destinations` (`delayMs`: an ordering window). */
-  function write(
-    destinations: readonly string[],
-    { tenant = 'ten_lease', delayMs }: { tenant?: string; delayMs?: number } = {},
-  ): IngestWrite {
-    const now = new Date();
-    const requestId = newId('request');
-    const eventId = newId('event');
-    return {
-      request: {
-        id: requestId,
-        tenant_id: tenant,
-        source_id: `src_${tenant}`,
-        ingest_key_hint: null,
-        received_at: now,
-        method: 'POST',
-        headers: '{}',
-        body: Buffer.from('{}'),
-        body_bytes: 2,
-        remote_ip: '127.0.0.1',
-        outcome: 'accepted',
-        reason: null,
-        detail: null,
-        status_code: 200,
-        event_id: eventId,
-      },
-      event: {
-        id: eventId,
-        tenant_id: tenant,
-        source_id: `src_${tenant}`,
-        request_id: requestId,
-        type: 'video.asset.ready',
-        provider: 'mux',
-        provider_event_id: crypto.randomUUID(),
-        provider_event_type: 'video.asset.ready',
-        occurred_at: now,
-        received_at: now,
-        payload: `{"id":"${eventId}"}`,
-      },
-      deliveries: destinations.map((d) => ({
-        id: newId('delivery'),
-        destination_id: d,
-        ...(delayMs === undefined ? {} : { object_key: 'video.asset:a1', delay_ms: delayMs }),
-      })),
-    };
-  }
+  /** An accepted request of `tenant`, delivered to `destinations` (`delayMs`: an ordering window). */
+  const write = (destinations: readonly string[], { tenant = 'ten_lease', delayMs }: { tenant?: string; delayMs?: number } = {}) =>
+    acceptedWrite({ tenantId: tenant, sourceId: `src_${tenant}`, destinations, ...(delayMs === undefined ? {} : { delayMs }) });
 
   const leasedIds = (results: IngestWriteResult[]) => results.flatMap((r) => r.leased.map((d) => d.id));
   const scheduledIds = (results: IngestWriteResult[]) => results.flatMap((r) => r.deliveries.map((d) => d.id));
@@ -236,49 +193,11 @@ describe.skipIf(testBackend() !== 'postgres')('an ingest lease meeting a claim o
       await held;
     });
     await eventually(async () => locked);
-    const now = new Date();
-    const requestId = newId('request');
-    const eventId = newId('event');
-    const deliveryId = newId('delivery');
-    const results = await storeIngestBatch(
-      second.db,
-      [
-        {
-          request: {
-            id: requestId,
-            tenant_id: 'ten_race',
-            source_id: 'src_race',
-            ingest_key_hint: null,
-            received_at: now,
-            method: 'POST',
-            headers: '{}',
-            body: Buffer.from('{}'),
-            body_bytes: 2,
-            remote_ip: null,
-            outcome: 'accepted',
-            reason: null,
-            detail: null,
-            status_code: 200,
-            event_id: eventId,
-          },
-          event: {
-            id: eventId,
-            tenant_id: 'ten_race',
-            source_id: 'src_race',
-            request_id: requestId,
-            type: 'video.asset.ready',
-            provider: 'mux',
-            provider_event_id: crypto.randomUUID(),
-            provider_event_type: 'video.asset.ready',
-            occurred_at: now,
-            received_at: now,
-            payload: '{}',
-          },
-          deliveries: [{ id: deliveryId, destination_id: 'dst_race' }],
-        },
-      ],
-      { lease: { limit: 10, leaseMs: 60_000, tenantAllowance: { ten_race: 10 }, breaker: { threshold: 5 } } },
-    );
+    const w = acceptedWrite({ tenantId: 'ten_race', sourceId: 'src_race', destinations: ['dst_race'] });
+    const deliveryId = w.deliveries?.[0]?.id;
+    const results = await storeIngestBatch(second.db, [w], {
+      lease: { limit: 10, leaseMs: 60_000, tenantAllowance: { ten_race: 10 }, breaker: { threshold: 5 } },
+    });
     // Answered while the lock is still held: not leased, scheduled for a claim.
     expect(results[0]?.leased).toEqual([]);
     expect(results[0]?.deliveries.map((d) => d.id)).toEqual([deliveryId]);

@@ -228,7 +228,7 @@ function leasedDelivery(event: NewEvent, row: LeasedRow, now: Date): ClaimedDeli
  * after the lock with a snapshot of their own (hookline_leased_now), as the claim counts them.
  */
 function leaseCtes(lease: IngestLease | undefined) {
-  if (!lease) return sql`lease_pick as (select null::text as id, null::text as destination_id where false),`;
+  if (!lease) return sql``;
   return sql`lease_dest as (
       select d.id, d.max_in_flight, d.url, d.secret_sealed, d.previous_secret_sealed, d.previous_secret_expires_at, d.filter, d.transform
       from destinations d
