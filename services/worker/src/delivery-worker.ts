@@ -77,8 +77,9 @@ export class DeliveryWorker {
   /** Destinations with due work that this process's limits left waiting, with their tenant. */
   readonly #wanted = new Map<string, string | null>();
   /**
-   * Destinations that this process's last claim for them left at their in-flight cap or with
-   * due work left over: claimed for again when an attempt to them here is recorded.
+   * Destinations that this process's last claim for them left at their in-flight cap, with
+   * due work left over, or ordering per object (the next of an object waits for the attempt
+   * before it): claimed for again when an attempt to them here is recorded.
    */
   readonly #busy = new Set<string>();
   /** Queue jobs waiting for the next claim, with the deliveries they name. */
@@ -289,8 +290,9 @@ export class DeliveryWorker {
   /** Starts a claim's attempts (each tracked on its own) and notes what it left waiting. */
   #start(result: ClaimResult): void {
     for (const b of result.backlog) {
-      if (b.full || b.more) this.#busy.add(b.destinationId);
+      if (b.full || b.more || b.ordered) this.#busy.add(b.destinationId);
       else this.#busy.delete(b.destinationId);
+      if (b.nextDueAt) this.#wakeAt(b.destinationId, b.nextDueAt.getTime(), b.tenantId);
       if (!b.more) continue;
       if (b.blockedUntil) this.#wakeAt(b.destinationId, b.blockedUntil.getTime(), b.tenantId);
       // A full destination is picked up again when one of its attempts is recorded.
@@ -321,8 +323,8 @@ export class DeliveryWorker {
   }
 
   /**
-   * After a batch of records: the busy destinations (full, or with work left, at this
-   * process's last claim for them), which now have room, join the next claim; a disabled
+   * After a batch of records: the busy destinations (full, with work left, or ordered per
+   * object, at this process's last claim for them), which now have room, join the next claim; a disabled
    * one's work is held. An idle destination is not claimed for: its new work comes by offer
    * or lease (ingest in this process) or by a queue job, and a claim after every record was
    * most of an embedded database's claims, finding nothing. Work another process's claim left

@@ -47,6 +47,17 @@ export interface DestinationBacklog {
   more: boolean;
   /** Its in-flight cap is reached: a finishing attempt will make room (and look again). */
   full: boolean;
+  /**
+   * It orders per object: a finishing attempt may let its object's next delivery go (which
+   * no claim counts as waiting work before then), so look again after each one.
+   */
+  ordered: boolean;
+  /**
+   * For an ordered destination, when its next pending delivery not due yet becomes due (an
+   * ordering window ends): a claim then may find it, where this one found its object's
+   * head not due and took nothing of the object.
+   */
+  nextDueAt: Date | null;
   /** Its rate limit or open breaker lets nothing start before then. */
   blockedUntil: Date | null;
 }
@@ -68,6 +79,8 @@ interface ClaimRow extends Omit<ClaimedDelivery, 'updated_at'> {
   updated_at: Date | string | null;
   more: boolean | null;
   full: boolean | null;
+  ordered: boolean | null;
+  next_due_at: Date | string | null;
   blocked_until: Date | string | null;
   next_attempt_at: Date | string | null;
   out_of_order: boolean | null;
@@ -106,7 +119,8 @@ function targetsCte(request: ClaimRequest) {
  * each destination's budget allows, in turns across tenants (each tenant's first, then each
  * one's second...) and within a tenant across destinations (fewest in flight first), at most
  * `limit`, each tenant within its allowance; reads what the attempts need in the same round
- * trip. A named delivery whose destination is paused or disabled is held. A delivery that
+ * trip. A target destination that is paused or disabled has its pending deliveries held
+ * (those of events that arrived since, which reach it by offer or job). A delivery that
  * waits for its object (ordering per object: see object-order) is passed over.
  *
  * One statement. It locks the target destinations' rows (in id order, so claims never
@@ -126,7 +140,7 @@ export async function claimDue(db: Db, request: ClaimRequest): Promise<ClaimResu
     relaxed as (select set_config('synchronous_commit', 'off', true) as setting),
     ${targetsCte(request)},
     dest as (
-      select d.id, d.tenant_id, d.status, d.rate_log, d.breaker_open_until,
+      select d.id, d.tenant_id, d.status, d.rate_log, d.breaker_open_until, d.ordering,
              case when d.consecutive_failures >= ${request.breaker.threshold} then 1 else d.max_in_flight end as cap,
              (d.rate_limit->>'count')::int as rate_count, ${PERIOD_MS} as period_ms
       from destinations d, relaxed where d.id in (select id from targets)
@@ -183,7 +197,8 @@ export async function claimDue(db: Db, request: ClaimRequest): Promise<ClaimResu
       update deliveries x set status = 'held', next_attempt_at = null, locked_until = null, updated_at = now(),
         held_reason = case dest.status when 'paused' then 'destination_paused' else 'destination_disabled' end
       from dest
-      where x.destination_id = dest.id and dest.status <> 'active' and x.id = any(array(select id from named)) and x.status = 'pending'
+      where x.destination_id = dest.id and dest.status <> 'active' and x.status = 'pending'
+        and (x.locked_until is null or x.locked_until < now())
     )
     select 'claimed' as kind, c.id, c.tenant_id, c.event_id, c.destination_id, c.attempt_count, c.updated_at,
            e.payload, e.type, e.provider, e.source_id,
@@ -191,8 +206,9 @@ export async function claimDue(db: Db, request: ClaimRequest): Promise<ClaimResu
            d.filter, d.transform,
            -- the request's headers only where a filter may read them
            case when d.filter is not null then (select r.headers from requests r where r.id = e.request_id) end as headers,
-           null::boolean as more, null::boolean as full, null::timestamptz as blocked_until, null::timestamptz as next_attempt_at,
-           c.out_of_order
+           null::boolean as more, null::boolean as full, null::boolean as ordered, null::timestamptz as next_due_at,
+           null::timestamptz as blocked_until,
+           null::timestamptz as next_attempt_at, c.out_of_order
     from claimed c
     join events e on e.id = c.event_id
     join destinations d on d.id = c.destination_id
@@ -200,6 +216,10 @@ export async function claimDue(db: Db, request: ClaimRequest): Promise<ClaimResu
     select 'backlog', null, b.tenant_id, null, b.id, null, null, null, null, null, null, null, null, null, null, null, null, null,
            b.status = 'active' and exists (select 1 from candidates c where c.destination_id = b.id and c.id not in (select id from picked)),
            b.in_flight + (select count(*) from claimed c where c.destination_id = b.id) >= b.cap,
+           b.ordering = 'object',
+           case when b.ordering = 'object' then (
+             select min(x.next_attempt_at) from deliveries x
+             where x.destination_id = b.id and x.status = 'pending' and x.next_attempt_at > now()) end,
            case when b.status <> 'active' then null
                 when b.breaker_open_until > now() then b.breaker_open_until
                 when b.rate_count is not null and b.recent >= b.rate_count
@@ -207,14 +227,14 @@ export async function claimDue(db: Db, request: ClaimRequest): Promise<ClaimResu
            null, null
     from budget b
     union all
-    select 'early', x.id, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, x.next_attempt_at, null
+    select 'early', x.id, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, x.next_attempt_at, null
     from deliveries x
     where x.id = any(array(select id from named)) and x.status = 'pending' and not ${isDue('x')}`.execute(db);
 
   const result: ClaimResult = { claimed: [], backlog: [], early: [] };
   for (const row of rows) {
     if (row.kind === 'claimed') {
-      const { kind, more, full, blocked_until, next_attempt_at, out_of_order, ...delivery } = row;
+      const { kind, more, full, ordered, next_due_at, blocked_until, next_attempt_at, out_of_order, ...delivery } = row;
       result.claimed.push({
         ...delivery,
         outOfOrder: out_of_order === true,
@@ -227,6 +247,8 @@ export async function claimDue(db: Db, request: ClaimRequest): Promise<ClaimResu
         tenantId: row.tenant_id,
         more: row.more === true,
         full: row.full === true,
+        ordered: row.ordered === true,
+        nextDueAt: asDate(row.next_due_at),
         blockedUntil: asDate(row.blocked_until),
       });
     } else result.early.push({ id: row.id, next_attempt_at: new Date(row.next_attempt_at as Date) });
