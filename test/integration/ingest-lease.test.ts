@@ -165,6 +165,23 @@ describe('deliveries leased by the ingest statement', () => {
     expect(leasedIds(limited)).toHaveLength(3);
     expect(scheduledIds(limited)).toHaveLength(1);
   });
+
+  it("a duplicate whose request cannot be stored fails alone: the batch's new event and its lease stand", async () => {
+    const [before, dst] = [await destination(), await destination()];
+    const original = write([before]);
+    await storeIngestBatch(db(), [original]);
+    // A copy of the stored event whose request row collides with one already stored, so the
+    // batch's second statement (the duplicates' request rows) fails after the first committed.
+    const copy = { ...write([before]), event: { ...(original.event as NonNullable<typeof original.event>), id: newId('event') } };
+    copy.request = { ...copy.request, id: original.request.id };
+    const fresh = write([dst]);
+    const [copied, stored] = (await storeIngestBatch(db(), [copy, fresh], { lease })) as [IngestWriteResult, IngestWriteResult];
+    expect(copied.error).toBeInstanceOf(Error);
+    expect(stored.error).toBeUndefined();
+    expect(stored.eventId).toBe(fresh.event?.id);
+    expect(leasedIds([stored])).toEqual([fresh.deliveries?.[0]?.id]);
+    expect(await leasedInDb(dst)).toEqual([fresh.deliveries?.[0]?.id]);
+  });
 });
 
 // A claim holds its destinations' rows until it commits; ingest does not wait for one, and

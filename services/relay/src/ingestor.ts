@@ -402,6 +402,7 @@ export class Ingestor {
       const attributes = { 'hookline.request_id': write.request.id, 'hookline.deliveries': write.deliveries?.length ?? 0 };
       const result = await metrics.inSpan('hookline.store', attributes, async (span) => {
         const stored = await this.#writer.submit(write);
+        if (stored.error) throw stored.error;
         if (stored.eventId) span.setAttribute('hookline.event_id', stored.eventId);
         return stored;
       });

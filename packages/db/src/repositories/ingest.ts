@@ -46,6 +46,12 @@ export interface IngestWriteResult {
   leased: ClaimedDelivery[];
   /** With `readUsage`: the bytes the write's tenant stored before this batch. */
   storedBytes?: number | undefined;
+  /**
+   * A duplicate whose request row could not be stored (the batch's second statement failed):
+   * the request failed, and the provider will send it again. The batch's other writes
+   * committed in its first statement and stand.
+   */
+  error?: unknown;
 }
 
 export interface IngestBatchOptions {
@@ -190,7 +196,16 @@ export async function storeIngestBatch(
         }));
     } else duplicates.push(row.ord);
   }
-  if (duplicates.length > 0) await storeDuplicates(db, writes, duplicates, results);
+  if (duplicates.length > 0) {
+    try {
+      await storeDuplicates(db, writes, duplicates, results);
+    } catch (err) {
+      // The first statement committed: its events, deliveries and leases are stored and are
+      // answered as such (a throw here would fail them all, and leave their leased
+      // deliveries unattempted until the leases lapsed). Only the duplicates failed.
+      for (const ord of duplicates) (results[ord] as IngestWriteResult).error = err;
+    }
+  }
   return results;
 }
 
