@@ -324,12 +324,12 @@ export class DeliveryWorker {
 
   /**
    * After a batch of records: the busy destinations (full, with work left, or ordered per
-   * object, at this process's last claim for them), which now have room, join the next claim; a disabled
-   * one's work is held. An idle destination is not claimed for: its new work comes by offer
-   * or lease (ingest in this process) or by a queue job, and a claim after every record was
-   * most of an embedded database's claims, finding nothing. Work another process's claim left
-   * at a destination's cap is claimed by whichever process filled the cap, as its attempts
-   * finish (and by the sweeper, whatever happens).
+   * object, at this process's last claim for them), which now have room, join the next
+   * claim; a disabled one's work is held. An idle destination is not claimed for: its new
+   * work comes by offer or lease (ingest in this process) or by a queue job, and a claim
+   * after every record was most of an embedded database's claims, finding nothing. Work
+   * another process's claim left at a destination's cap is claimed by whichever process
+   * filled the cap, as its attempts finish (and by the sweeper, whatever happens).
    */
   #afterAttempts(destinations: readonly DestinationAfterAttempts[]): void {
     for (const d of destinations) {

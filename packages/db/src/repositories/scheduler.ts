@@ -193,6 +193,7 @@ export async function claimDue(db: Db, request: ClaimRequest): Promise<ClaimResu
       from budget b
       where b.id = d.id and d.rate_limit is not null and d.id in (select destination_id from claimed)
     ),
+    -- holdPendingDeliveries' rule (below), in the claim's own statement: keep the two alike.
     held as (
       update deliveries x set status = 'held', next_attempt_at = null, locked_until = null, updated_at = now(),
         held_reason = case dest.status when 'paused' then 'destination_paused' else 'destination_disabled' end
