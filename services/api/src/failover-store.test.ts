@@ -93,44 +93,6 @@ describe('failoverStore', () => {
     expect(calls).toBe(3);
   });
 
-  it('answers at once while a count is far under the limit, still counting in Redis; near the limit each waits for its place', async () => {
-    const store = newStore();
-    // A key's first count waits for Redis: nothing is known of it yet.
-    expect((await incr(store, 'e', 10)).current).toBe(1);
-    // Up to half the limit: answered before incr returns, no round trip.
-    const answered: number[] = [];
-    for (let i = 0; i < 4; i++) store.incr('e', (_err, r) => answered.push(r?.current ?? -1), 60_000, 10);
-    expect(answered).toEqual([2, 3, 4, 5]);
-    // Past half: not answered until Redis has counted it (with the four above).
-    let sixth: number | undefined;
-    const waited = new Promise<number>((resolve) =>
-      store.incr(
-        'e',
-        (_err, r) => {
-          sixth = r?.current;
-          resolve(r?.current ?? -1);
-        },
-        60_000,
-        10,
-      ),
-    );
-    expect(sixth).toBeUndefined();
-    expect(await waited).toBe(6);
-    expect(await admin.get('test-rl:e')).toBe('6');
-  });
-
-  it('holds a limit shared by processes exactly: two stores counting one key admit ten of fourteen at a limit of ten', async () => {
-    const [a, b] = [newStore(), newStore()];
-    const admitted: number[] = [];
-    for (let i = 0; i < 14; i++) {
-      const { current } = await incr(i % 2 === 0 ? (a as FastifyRateLimitStore) : (b as FastifyRateLimitStore), 'f', 10);
-      if (current <= 10) admitted.push(current);
-    }
-    expect(admitted).toHaveLength(10);
-    await new Promise((r) => setImmediate(r));
-    expect(await admin.get('test-rl:f')).toBe('14');
-  });
-
   it('falls back within its timeout when Redis hangs, without waiting again until it retries', async () => {
     const store = newStore();
     expect((await incr(store, 'b')).current).toBe(1);

@@ -39,13 +39,6 @@ const INCR_BY = `
 
 type IncrBy = (key: string, timeWindow: number, n: number, callback: (err: Error | null, result?: [number, number]) => void) => void;
 
-/** Below this share of the limit, a key's count is answered without waiting for Redis. */
-const HEADROOM = 0.5;
-/** A count read this close to its window's end is not trusted for an answer without Redis. */
-const WINDOW_MARGIN_MS = 1_000;
-/** Keys whose last count is remembered, at most (a flood of keys must not grow memory). */
-const MAX_KNOWN_KEYS = 10_000;
-
 /**
  * RedisStore with the increments of one turn of the event loop sent together: one call per
  * key for every request counted meanwhile, each answered with its own place in the count,
@@ -53,20 +46,9 @@ const MAX_KNOWN_KEYS = 10_000;
  * before. Under load the relay takes several requests a turn, and one Redis call per
  * request was its largest cost after PostgreSQL (issue 11). Reads go to RedisStore, whose
  * key names (its `key` prefix) this store counts under, so counts carry over an upgrade.
- *
- * Far from the limit a request does not wait for Redis at all: while the key's last count
- * from Redis, plus what this process has counted since, is under half the limit (HEADROOM),
- * it is answered with that estimate at once and its increment goes out with the turn's
- * call, unanswered. Every request waited a Redis round trip before its handler ran, a few
- * milliseconds of ingest latency when Redis is busy with the queue's scripts. Over half
- * the limit every request waits for its exact place again, so the limit holds as before;
- * other processes' requests of the last round trip are what an estimate cannot see, and
- * they could only matter if they alone filled the other half.
  */
 class CoalescingRedisStore implements Store {
   #pending: Map<string, { timeWindow: number; callbacks: Callback[] }> | undefined;
-  /** Per key: the count Redis last answered, when its window ends, and increments sent but not answered yet. */
-  readonly #known = new Map<string, { current: number; endsAt: number; unanswered: number }>();
 
   constructor(
     private readonly redis: Redis,
@@ -77,26 +59,14 @@ class CoalescingRedisStore implements Store {
     }
   }
 
-  incr(key: string, callback: Callback, timeWindow: number, max: number): void {
+  incr(key: string, callback: Callback, timeWindow: number): void {
     if (!this.#pending) {
       this.#pending = new Map();
       setImmediate(() => this.#flush());
     }
-    let entry = this.#pending.get(key);
-    if (!entry) {
-      entry = { timeWindow, callbacks: [] };
-      this.#pending.set(key, entry);
-    }
-    const known = this.#known.get(key);
-    const now = Date.now();
-    const estimate = known ? known.current + known.unanswered + entry.callbacks.length + 1 : 0;
-    if (known && now < known.endsAt - WINDOW_MARGIN_MS && estimate <= max * HEADROOM) {
-      // Counted with the turn's call all the same; this request's answer does not wait for it.
-      entry.callbacks.push(ignore);
-      callback(null, { current: estimate, ttl: known.endsAt - now });
-      return;
-    }
-    entry.callbacks.push(callback);
+    const entry = this.#pending.get(key);
+    if (entry) entry.callbacks.push(callback);
+    else this.#pending.set(key, { timeWindow, callbacks: [callback] });
   }
 
   #flush(): void {
@@ -105,41 +75,18 @@ class CoalescingRedisStore implements Store {
     if (!pending) return;
     const incrBy = (this.redis as unknown as { hooklineIncrBy: IncrBy }).hooklineIncrBy.bind(this.redis);
     for (const [key, { timeWindow, callbacks }] of pending) {
-      this.#sent(key, callbacks.length);
       incrBy(this.reader.key + key, timeWindow, callbacks.length, (err, result) => {
-        const entry = this.#known.get(key);
-        if (entry) entry.unanswered = Math.max(0, entry.unanswered - callbacks.length);
         if (err || !result) {
           for (const callback of callbacks) callback(err ?? new Error('empty answer from Redis'));
           return;
         }
         const [total, ttl] = result;
-        this.#remember(key, total, ttl);
         const first = total - callbacks.length;
         callbacks.forEach((callback, i) => {
           callback(null, { current: first + i + 1, ttl });
         });
       });
     }
-  }
-
-  /** Notes `n` increments of `key` sent; a key not seen before is not trusted until Redis answers. */
-  #sent(key: string, n: number): void {
-    const known = this.#known.get(key);
-    if (known) {
-      known.unanswered += n;
-      return;
-    }
-    if (this.#known.size >= MAX_KNOWN_KEYS) this.#known.clear();
-    this.#known.set(key, { current: 0, endsAt: 0, unanswered: n });
-  }
-
-  /** The count Redis answered for `key`: every increment sent before this answer, from every process. */
-  #remember(key: string, total: number, ttlMs: number): void {
-    const known = this.#known.get(key);
-    if (!known) return;
-    known.current = total;
-    known.endsAt = Date.now() + ttlMs;
   }
 
   read(key: string, callback: Callback, timeWindow: number, max: number): void {
@@ -150,9 +97,6 @@ class CoalescingRedisStore implements Store {
     return new CoalescingRedisStore(this.redis, this.reader.child(routeOptions));
   }
 }
-
-/** The callback of an increment already answered from the estimate. */
-const ignore: Callback = () => {};
 
 export interface FailoverOptions {
   redis: Redis;
