@@ -16,7 +16,8 @@ let storage: BackendEnv;
 let hookline: HooklineProcess;
 beforeAll(async () => {
   storage = await backendEnv();
-  hookline = await startHooklineProcess({ env: storage.env });
+  // From source, as the README's `npm start` runs it (every other test starts the build).
+  hookline = await startHooklineProcess({ env: storage.env, entry: 'source' });
 });
 afterAll(async () => {
   await hookline?.stop();

@@ -7,7 +7,16 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const REPO_ROOT = resolve(fileURLToPath(new URL('../../..', import.meta.url)));
-const MAIN = join(REPO_ROOT, 'services/server/src/main.ts');
+/**
+ * How a started process runs the server: `dist`, the compiled build as production runs it
+ * (`npm run start:prod`; the global setup builds it first, incrementally), which starts on
+ * half the CPU of `source`, the TypeScript through tsx as `npm start` runs it. Spawning
+ * servers is most of the suite's CPU, so every test starts `dist` but the README quickstart's.
+ */
+const ENTRY = {
+  dist: ['--enable-source-maps', '--conditions=hookline-dist', join(REPO_ROOT, 'services/server/dist/main.js')],
+  source: ['--import', 'tsx', join(REPO_ROOT, 'services/server/src/main.ts')],
+} as const;
 
 export async function freePort(): Promise<number> {
   return new Promise((res, rej) => {
@@ -31,11 +40,11 @@ export interface HooklineProcess {
 }
 
 /**
- * Starts the real Hookline process (`services/server/src/main.ts`) as a user would, on
- * a spare port, and resolves once it prints that it is listening.
+ * Starts the real Hookline process (the server's `main`, built or from source: see ENTRY) as
+ * a user would, on a spare port, and resolves once it prints that it is listening.
  */
 export async function startHooklineProcess(
-  options: { env?: Record<string, string>; role?: string; port?: number } = {},
+  options: { env?: Record<string, string>; role?: string; port?: number; entry?: keyof typeof ENTRY } = {},
 ): Promise<HooklineProcess> {
   const port = options.port ?? (await freePort());
   const env: Record<string, string> = {
@@ -58,7 +67,7 @@ export async function startHooklineProcess(
     // As `npm start` sets it: two malloc arenas, not one per thread, each holding freed memory.
     env.MALLOC_ARENA_MAX ??= '2';
   }
-  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', MAIN, role], {
+  const child = spawn(process.execPath, [...nodeArgs, ...ENTRY[options.entry ?? 'dist'], role], {
     cwd: REPO_ROOT,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
