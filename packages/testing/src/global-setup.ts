@@ -25,12 +25,15 @@ async function buildServer(): Promise<void> {
 }
 
 /**
- * Once per run: the server built (buildServer), a migrated template database that each test file clones, and a migrated
- * embedded data directory that each embedded test copies (a fresh PGlite directory costs
- * seconds of CPU: initdb, then every migration); both removed after.
+ * Once per run: the server built (buildServer), a migrated template database that each test
+ * file clones, and a migrated embedded data directory that each embedded test copies (a fresh
+ * PGlite directory costs seconds of CPU: initdb, then every migration); both removed after.
  */
-export default async function setup() {
+export default async function setup(project?: { onTestsRerun(rerun: () => Promise<void>): void }) {
   await buildServer();
+  // Watch mode reruns tests without running this setup again: rebuild before each rerun, so
+  // started processes run the code as edited (the bench calls setup without a project).
+  project?.onTestsRerun(buildServer);
   const pgliteTemplate = mkdtempSync(join(tmpdir(), 'hookline-pglite-template-'));
   await (await openDatabase({ dataDir: pgliteTemplate })).close();
   process.env.HOOKLINE_TEST_PGLITE_TEMPLATE = pgliteTemplate;
