@@ -60,7 +60,7 @@ function cpuByProcessKind(): Map<string, number> {
             ? 'naive'
             : Number(pid) === process.pid
               ? 'load generator'
-              : (/main\.ts (relay|worker|api|all)/.exec(cmd)?.[1] ?? null);
+              : (/main\.[jt]s (relay|worker|api|all)/.exec(cmd)?.[1] ?? null);
       if (kind) out.set(kind, (out.get(kind) ?? 0) + ms);
     } catch {
       // gone meanwhile

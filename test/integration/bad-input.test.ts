@@ -119,11 +119,33 @@ describe('bad input gets a clear answer, is logged, and creates nothing', () => 
     }
   });
 
+  it('keeps the exact bytes and headers of a signed body that is not UTF-8', async () => {
+    // Every byte value, NUL and invalid UTF-8 included: the raw request is kept as received.
+    const bytes = Buffer.from([0x7b, 0xff, 0x00, 0xfe, 0x80, 0x22, ...Array.from({ length: 256 }, (_, i) => i)]);
+    const answer = await sendWebhook(
+      source.ingest_url,
+      bytes,
+      { 'mux-signature': muxSignature(bytes, MUX_SECRET), 'x-note': 'é "quoted"' },
+      hookline.fetch,
+    );
+    expect(answer.status).toBe(400);
+    expect(answer.body.error.code).toBe('unparsable');
+    const stored = await hookline.database.db
+      .selectFrom('requests')
+      .select(['body', 'body_bytes', 'headers'])
+      .where('source_id', '=', source.id)
+      .where('reason', '=', 'unparsable')
+      .where('body_bytes', '=', bytes.length)
+      .executeTakeFirstOrThrow();
+    expect(Buffer.from(stored.body as Uint8Array).equals(bytes)).toBe(true);
+    expect(stored.headers).toMatchObject({ 'x-note': 'é "quoted"' });
+  });
+
   it('stored no event and sent no delivery for any of them', async () => {
     const events = await tenant.api.ok('GET', '/v1/events');
     expect(events.data).toEqual([]);
     const log = await tenant.api.ok('GET', '/v1/requests?limit=100');
-    expect(log.data).toHaveLength(cases.length);
+    expect(log.data).toHaveLength(cases.length + 1);
     expect(receiver.received).toHaveLength(0);
     // ...and the same source still accepts a good one afterwards.
     const good = await sendWebhook(source.ingest_url, body, { 'mux-signature': muxSignature(body, MUX_SECRET) }, hookline.fetch);
