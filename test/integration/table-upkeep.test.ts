@@ -4,7 +4,7 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 // Table upkeep (services/worker table-upkeep): planner statistics for young tables, and
-// vacuum on embedded PGlite, which has no autovacuum.
+// vacuum where no autovacuum runs: embedded PGlite, or a PostgreSQL server or table with it off.
 describe('table upkeep', () => {
   let storage: BackendEnv;
   let database: DatabaseHandle;
@@ -30,22 +30,35 @@ describe('table upkeep', () => {
   it('analyzes a hot table once it has doubled since its last analysis, and not again before', async () => {
     await fill(10_000);
     expect((await pages()).analyzed).toBe(0);
-    const first = await upkeepTables(database.db, { vacuum: false });
+    const first = await upkeepTables(database.db, { vacuum: 'none' });
     expect(first.analyzed).toContain('stream_entries');
     expect(first.vacuumed).toEqual([]);
     const { pages: size, analyzed } = await pages();
     expect(analyzed).toBe(size);
     // Grown by half: not yet.
     await fill(5_000);
-    expect((await upkeepTables(database.db, { vacuum: false })).analyzed).not.toContain('stream_entries');
+    expect((await upkeepTables(database.db, { vacuum: 'none' })).analyzed).not.toContain('stream_entries');
     await fill(20_000);
-    expect((await upkeepTables(database.db, { vacuum: false })).analyzed).toContain('stream_entries');
+    expect((await upkeepTables(database.db, { vacuum: 'none' })).analyzed).toContain('stream_entries');
+  });
+
+  it('vacuums, of the hot tables, those autovacuum leaves alone: all when the server has it off, else the tables that do', async () => {
+    await sql`alter table attempts set (autovacuum_enabled = false)`.execute(database.db);
+    try {
+      const { rows } = await sql<{ autovacuum: string }>`show autovacuum`.execute(database.db);
+      const serverOn = rows[0]?.autovacuum === 'on';
+      const done = await upkeepTables(database.db, { vacuum: 'unattended' });
+      expect(done.vacuumed.sort()).toEqual(serverOn ? ['attempts'] : ['attempts', 'deliveries', 'events', 'requests', 'stream_entries']);
+      expect((await upkeepTables(database.db, { vacuum: 'none' })).vacuumed).toEqual([]);
+    } finally {
+      await sql`alter table attempts reset (autovacuum_enabled)`.execute(database.db);
+    }
   });
 
   it('vacuums when asked, so the space of deleted rows is written again instead of growing the table', async () => {
     await sql`delete from stream_entries`.execute(database.db);
     const before = (await pages()).pages;
-    const done = await upkeepTables(database.db, { vacuum: true });
+    const done = await upkeepTables(database.db, { vacuum: 'all' });
     expect(done.vacuumed).toEqual(expect.arrayContaining(['requests', 'events', 'deliveries', 'attempts', 'stream_entries']));
     await fill(30_000);
     // Without the vacuum the same rows again would take as many new pages.

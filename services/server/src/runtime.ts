@@ -180,7 +180,7 @@ export async function buildApp(config: Config, roles: ReadonlySet<Role>): Promis
     sweeper.start();
     pruner = new Pruner({ db, log, retentionMs: config.retentionMs, intervalMs: config.pruneIntervalMs });
     pruner.start();
-    upkeep = new TableUpkeep({ db, log, vacuum: database.kind === 'pglite' });
+    upkeep = new TableUpkeep({ db, log, embedded: database.kind === 'pglite' });
     upkeep.start();
     // Alerts leave through their own outbox and this HTTP client, never the delivery pipeline.
     const sender = new AlertSender({

@@ -1,31 +1,48 @@
-import { type Db, upkeepTables } from '@hookline/db';
+import { type Db, upkeepTables, type VacuumScope } from '@hookline/db';
 import type { FastifyBaseLogger } from 'fastify';
 import { Periodic } from './periodic.ts';
 
 /** On PostgreSQL, how often the tables' sizes are checked (a read of five pg_class rows). */
 const CHECK_MS = 10_000;
 /**
- * On PGlite, how often the hot tables are vacuumed (and analyzed, if grown): every run holds
- * the embedded database, whose one thread also serves ingest, for its length.
+ * How often the hot tables are vacuumed where nothing else does it: on PGlite, every run
+ * holds the embedded database, whose one thread also serves ingest, for its length.
  */
 const VACUUM_MS = 60_000;
 
 /**
  * Planner statistics that follow young tables, and vacuum where nothing else does
- * (embedded PGlite has no autovacuum): see upkeepTables. One worker process doing it is
- * enough, but several do no harm (an ANALYZE or VACUUM twice costs little).
+ * (embedded PGlite has no autovacuum; a PostgreSQL server may have it turned off): see
+ * upkeepTables. One worker process doing it is enough, but several do no harm (an ANALYZE
+ * or VACUUM twice costs little).
  */
 export class TableUpkeep {
   readonly #periodic: Periodic;
+  #lastVacuumAt: number;
+  #warned = false;
 
-  constructor(deps: { db: Db; log: FastifyBaseLogger; vacuum: boolean }) {
+  /** `embedded`: PGlite, vacuumed whole every run; otherwise PostgreSQL, vacuumed only where autovacuum is off. */
+  constructor(deps: { db: Db; log: FastifyBaseLogger; embedded: boolean; now?: () => number }) {
+    const now = deps.now ?? Date.now;
+    this.#lastVacuumAt = now();
     this.#periodic = new Periodic(
       'table upkeep',
       async () => {
-        const done = await upkeepTables(deps.db, { vacuum: deps.vacuum });
+        let vacuum: VacuumScope = 'none';
+        if (deps.embedded) vacuum = 'all';
+        else if (now() - this.#lastVacuumAt >= VACUUM_MS) vacuum = 'unattended';
+        if (vacuum !== 'none') this.#lastVacuumAt = now();
+        const done = await upkeepTables(deps.db, { vacuum });
+        if (!deps.embedded && done.vacuumed.length > 0 && !this.#warned) {
+          this.#warned = true;
+          deps.log.warn(
+            { tables: done.vacuumed },
+            'table upkeep: autovacuum is off for these tables, so Hookline vacuums them itself once a minute; turn it on (autovacuum = on) to leave it to PostgreSQL',
+          );
+        }
         if (done.analyzed.length > 0 || done.vacuumed.length > 0) deps.log.debug(done, 'table upkeep');
       },
-      { intervalMs: deps.vacuum ? VACUUM_MS : CHECK_MS, log: deps.log, firstAfterMs: deps.vacuum ? VACUUM_MS : CHECK_MS },
+      { intervalMs: deps.embedded ? VACUUM_MS : CHECK_MS, log: deps.log, firstAfterMs: deps.embedded ? VACUUM_MS : CHECK_MS },
     );
   }
 
