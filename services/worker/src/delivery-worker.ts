@@ -235,7 +235,8 @@ export class DeliveryWorker {
       return;
     }
     const ready = [...this.#wanted].filter(([, tenant]) => tenant === null || (this.#tenantInFlight.get(tenant) ?? 0) < this.#tenantMax);
-    if (ready.length === 0 && !this.#settleNamedInFlight()) return;
+    const jobsNeedClaim = this.#settleNamedInFlight();
+    if (ready.length === 0 && !jobsNeedClaim) return;
     const granted = this.#slots.takeFree();
     // No slot free: a finishing attempt pumps again.
     if (granted === 0) return;

@@ -18,20 +18,17 @@ const VACUUM_MS = 60_000;
  */
 export class TableUpkeep {
   readonly #periodic: Periodic;
-  #lastVacuumAt: number;
+  #runs = 0;
   #warned = false;
 
   /** `embedded`: PGlite, vacuumed whole every run; otherwise PostgreSQL, vacuumed only where autovacuum is off. */
-  constructor(deps: { db: Db; log: FastifyBaseLogger; embedded: boolean; now?: () => number }) {
-    const now = deps.now ?? Date.now;
-    this.#lastVacuumAt = now();
+  constructor(deps: { db: Db; log: FastifyBaseLogger; embedded: boolean }) {
     this.#periodic = new Periodic(
       'table upkeep',
       async () => {
-        let vacuum: VacuumScope = 'none';
-        if (deps.embedded) vacuum = 'all';
-        else if (now() - this.#lastVacuumAt >= VACUUM_MS) vacuum = 'unattended';
-        if (vacuum !== 'none') this.#lastVacuumAt = now();
+        // On PostgreSQL the sizes are checked every CHECK_MS, and every VACUUM_MS of those runs also vacuum.
+        this.#runs++;
+        const vacuum: VacuumScope = deps.embedded ? 'all' : this.#runs % (VACUUM_MS / CHECK_MS) === 0 ? 'unattended' : 'none';
         const done = await upkeepTables(deps.db, { vacuum });
         if (!deps.embedded && done.vacuumed.length > 0 && !this.#warned) {
           this.#warned = true;
