@@ -41,14 +41,15 @@ describe('openDatabase, embedded', () => {
     await expect(openDatabase({ dataDir })).rejects.toThrow(/has no PG_VERSION file/);
   });
 
-  it(`creates a new database (PostgreSQL ${EMBEDDED_POSTGRES_MAJOR}) and opens it with a small shared_buffers`, async () => {
+  it(`creates a new database (PostgreSQL ${EMBEDDED_POSTGRES_MAJOR}) and opens it with a small shared_buffers and ANALYZE sample`, async () => {
     const dataDir = tempDir();
     const handle = await openDatabase({ dataDir, migrate: false });
     try {
-      const { rows } = await sql<{ shared_buffers: string; major: string }>`
-        select current_setting('shared_buffers') as shared_buffers, current_setting('server_version_num')::int / 10000 || '' as major
+      const { rows } = await sql<{ shared_buffers: string; major: string; statistics: string }>`
+        select current_setting('shared_buffers') as shared_buffers, current_setting('server_version_num')::int / 10000 || '' as major,
+          current_setting('default_statistics_target') as statistics
       `.execute(handle.db);
-      expect(rows[0]).toEqual({ shared_buffers: '16MB', major: EMBEDDED_POSTGRES_MAJOR });
+      expect(rows[0]).toEqual({ shared_buffers: '16MB', major: EMBEDDED_POSTGRES_MAJOR, statistics: '10' });
     } finally {
       await handle.close();
     }

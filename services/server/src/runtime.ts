@@ -178,10 +178,17 @@ export async function buildApp(config: Config, roles: ReadonlySet<Role>): Promis
     queue.consume(worker.handle, 8);
     sweeper = new Sweeper({ db, queue, log, intervalMs: config.sweepIntervalMs, breaker: config.breaker });
     sweeper.start();
-    pruner = new Pruner({ db, log, retentionMs: config.retentionMs, intervalMs: config.pruneIntervalMs });
-    pruner.start();
-    upkeep = new TableUpkeep({ db, log, embedded: database.kind === 'pglite' });
+    const tableUpkeep = new TableUpkeep({ db, log, embedded: database.kind === 'pglite' });
+    upkeep = tableUpkeep;
     upkeep.start();
+    pruner = new Pruner({
+      db,
+      log,
+      retentionMs: config.retentionMs,
+      intervalMs: config.pruneIntervalMs,
+      onPruned: () => tableUpkeep.notePruned(),
+    });
+    pruner.start();
     // Alerts leave through their own outbox and this HTTP client, never the delivery pipeline.
     const sender = new AlertSender({
       db,

@@ -8,12 +8,16 @@ const BATCH = 1000;
 export class Pruner {
   readonly #periodic: Periodic;
 
-  constructor(private readonly deps: { db: Db; log: FastifyBaseLogger; retentionMs: number; intervalMs: number }) {
+  /** `onPruned`: rows were deleted (table upkeep then vacuums the tables they were in). */
+  constructor(private readonly deps: { db: Db; log: FastifyBaseLogger; retentionMs: number; intervalMs: number; onPruned?: () => void }) {
     this.#periodic = new Periodic(
       'pruning',
       async () => {
         const n = await this.prune();
-        if (n > 0) deps.log.info({ deleted: n }, 'pruned data past retention');
+        if (n > 0) {
+          deps.log.info({ deleted: n }, 'pruned data past retention');
+          deps.onPruned?.();
+        }
       },
       deps,
     );

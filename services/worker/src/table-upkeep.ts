@@ -20,6 +20,8 @@ export class TableUpkeep {
   readonly #periodic: Periodic;
   #runs = 0;
   #warned = false;
+  /** Retention deleted rows since the last vacuum: the append-only tables have space to reclaim. */
+  #pruned = false;
 
   /** `embedded`: PGlite, vacuumed whole every run; otherwise PostgreSQL, vacuumed only where autovacuum is off. */
   constructor(deps: { db: Db; log: FastifyBaseLogger; embedded: boolean }) {
@@ -29,7 +31,9 @@ export class TableUpkeep {
         // On PostgreSQL the sizes are checked every CHECK_MS, and every VACUUM_MS of those runs also vacuum.
         this.#runs++;
         const vacuum: VacuumScope = deps.embedded ? 'all' : this.#runs % (VACUUM_MS / CHECK_MS) === 0 ? 'unattended' : 'none';
-        const done = await upkeepTables(deps.db, { vacuum });
+        const pruned = this.#pruned && vacuum !== 'none';
+        if (pruned) this.#pruned = false;
+        const done = await upkeepTables(deps.db, { vacuum, pruned });
         if (!deps.embedded && done.vacuumed.length > 0 && !this.#warned) {
           this.#warned = true;
           deps.log.warn(
@@ -41,6 +45,11 @@ export class TableUpkeep {
       },
       { intervalMs: deps.embedded ? VACUUM_MS : CHECK_MS, log: deps.log, firstAfterMs: deps.embedded ? VACUUM_MS : CHECK_MS },
     );
+  }
+
+  /** Retention deleted rows (the Pruner, in this process): the next vacuum includes the append-only tables. */
+  notePruned(): void {
+    this.#pruned = true;
   }
 
   start(): void {

@@ -16,6 +16,26 @@ export interface UpkeepDone {
  */
 export type VacuumScope = 'all' | 'unattended' | 'none';
 
+export interface UpkeepOptions {
+  vacuum: VacuumScope;
+  /**
+   * Rows were deleted from the append-only tables (retention) since the last run: their
+   * space is reclaimed whatever the statistics say (PGlite keeps none).
+   */
+  pruned?: boolean;
+  /** Transactions an append-only table's oldest unfrozen row may be before it is vacuumed (freezing it). */
+  freezeAge?: number;
+}
+
+/** The hot table whose rows are updated in place: every delivery is written three times (created, leased, done). */
+const CHURNED = 'deliveries';
+/**
+ * Below PostgreSQL's own `vacuum_freeze_table_age` (150 million) and far below the 2 billion
+ * where it would stop taking writes: on PGlite an append-only table is vacuumed for nothing
+ * else unless retention prunes it.
+ */
+const FREEZE_AGE = 100_000_000;
+
 /**
  * Keeps the hot tables' planner statistics, and their dead rows where autovacuum does not, in hand.
  *
@@ -25,24 +45,50 @@ export type VacuumScope = 'all' | 'unattended' | 'none';
  *   it believes nearly empty, and scans them whole as they grow. Doubling keeps analyses
  *   rare (about 20 over a table's first million rows).
  * - VACUUM where nothing else does: PGlite runs PostgreSQL in single-user mode, where no
- *   autovacuum runs at all, and a PostgreSQL server may have it turned off. A delivery is
- *   written three times (created, leased, done): without vacuum its dead versions, and
- *   their index entries, pile up for ever and every claim walks them. Vacuum skips the
- *   pages it has already seen clean, so a run costs about what was written since the last.
+ *   autovacuum runs at all, and a PostgreSQL server may have it turned off. Deliveries are
+ *   vacuumed every run: without it their dead versions, and their index entries, pile up for
+ *   ever and every claim walks them. The append-only tables (requests, events, attempts,
+ *   stream entries) have nothing to reclaim until retention deletes from them, and a vacuum
+ *   reads every page written since the last (and the whole of the events' GIN index): on
+ *   PGlite, whose one thread also serves ingest, vacuuming them every minute held every
+ *   request for up to half a second a table. So they are vacuumed after pruning, for
+ *   freezing, and on PostgreSQL (where vacuum runs beside ingest, in a backend of its own)
+ *   past autovacuum's default thresholds: dead rows over 50 + 20 % of the table, or rows
+ *   inserted since its last vacuum over 1,000 + 20 %.
  */
-export async function upkeepTables(db: Db, options: { vacuum: VacuumScope }): Promise<UpkeepDone> {
-  const { rows } = await sql<{ table: string; pages: number; analyzed_pages: number; autovacuumed: boolean }>`
+export async function upkeepTables(db: Db, options: UpkeepOptions): Promise<UpkeepDone> {
+  const freezeAge = options.freezeAge ?? FREEZE_AGE;
+  const { rows } = await sql<{
+    table: string;
+    pages: number;
+    analyzed_pages: number;
+    autovacuumed: boolean;
+    xid_age: number;
+    rows: number;
+    dead: number;
+    inserted: number;
+  }>`
     select c.relname as table, (pg_relation_size(c.oid) / current_setting('block_size')::int)::int as pages, c.relpages as analyzed_pages,
       current_setting('autovacuum')::bool
         and coalesce((select o.option_value from pg_options_to_table(c.reloptions) o where o.option_name = 'autovacuum_enabled'), 'on')::bool
-        as autovacuumed
-    from pg_class c
+        as autovacuumed,
+      age(c.relfrozenxid)::int as xid_age, greatest(c.reltuples, 0)::float8 as rows,
+      coalesce(s.n_dead_tup, 0)::float8 as dead, coalesce(s.n_ins_since_vacuum, 0)::float8 as inserted
+    from pg_class c left join pg_stat_user_tables s on s.relid = c.oid
     where c.relnamespace = current_schema()::regnamespace and c.relkind = 'r' and c.relname = any(${sql.raw(`array['${HOT_TABLES.join("','")}']`)})
     order by c.relname`.execute(db);
   const done: UpkeepDone = { analyzed: [], vacuumed: [] };
-  for (const { table, pages, analyzed_pages, autovacuumed } of rows) {
+  for (const row of rows) {
+    const { table, pages, analyzed_pages, autovacuumed } = row;
     const grown = pages > 2 * analyzed_pages + 8;
-    if (options.vacuum === 'all' || (options.vacuum === 'unattended' && !autovacuumed)) {
+    const unattended = options.vacuum === 'all' || (options.vacuum === 'unattended' && !autovacuumed);
+    const due =
+      table === CHURNED ||
+      options.pruned === true ||
+      row.xid_age > freezeAge ||
+      // PostgreSQL's statistics (PGlite's stay at zero, and it is never vacuumed for them).
+      (options.vacuum === 'unattended' && (row.dead > 50 + 0.2 * row.rows || row.inserted > 1000 + 0.2 * row.rows));
+    if (unattended && due) {
       await sql`vacuum ${grown ? sql`(analyze) ` : sql``}${sql.table(table)}`.execute(db);
       done.vacuumed.push(table);
       if (grown) done.analyzed.push(table);
