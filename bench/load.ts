@@ -86,6 +86,8 @@ export class Receiver {
 export interface LoadResult {
   /** Provider event ids answered 200, with when each was sent. */
   accepted: Map<string, number>;
+  /** The same ids, with when each was answered. */
+  answered: Map<string, number>;
   ingestLatencyMs: number[];
   failures: number;
   startedAt: number;
@@ -98,9 +100,12 @@ async function sendOne(pool: Pool, path: string, result: LoadResult): Promise<vo
   try {
     const res = await pool.request({ path, method: 'POST', body, headers });
     await res.body.dump();
-    result.ingestLatencyMs.push(performance.now() - t0);
-    if (res.statusCode === 200) result.accepted.set(id, t0);
-    else result.failures++;
+    const t1 = performance.now();
+    result.ingestLatencyMs.push(t1 - t0);
+    if (res.statusCode === 200) {
+      result.accepted.set(id, t0);
+      result.answered.set(id, t1);
+    } else result.failures++;
   } catch {
     result.failures++;
   }
@@ -110,7 +115,14 @@ async function sendOne(pool: Pool, path: string, result: LoadResult): Promise<vo
 export async function closedLoop(ingestUrl: string, connections: number, durationMs: number): Promise<LoadResult> {
   const url = new URL(ingestUrl);
   const pool = new Pool(url.origin, { connections, pipelining: 1 });
-  const result: LoadResult = { accepted: new Map(), ingestLatencyMs: [], failures: 0, startedAt: performance.now(), endedAt: 0 };
+  const result: LoadResult = {
+    accepted: new Map(),
+    answered: new Map(),
+    ingestLatencyMs: [],
+    failures: 0,
+    startedAt: performance.now(),
+    endedAt: 0,
+  };
   const stopAt = result.startedAt + durationMs;
   await Promise.all(
     Array.from({ length: connections }, async () => {
@@ -126,7 +138,14 @@ export async function closedLoop(ingestUrl: string, connections: number, duratio
 export async function paced(ingestUrl: string, perSecond: number, durationMs: number): Promise<LoadResult> {
   const url = new URL(ingestUrl);
   const pool = new Pool(url.origin, { connections: 256, pipelining: 1 });
-  const result: LoadResult = { accepted: new Map(), ingestLatencyMs: [], failures: 0, startedAt: performance.now(), endedAt: 0 };
+  const result: LoadResult = {
+    accepted: new Map(),
+    answered: new Map(),
+    ingestLatencyMs: [],
+    failures: 0,
+    startedAt: performance.now(),
+    endedAt: 0,
+  };
   const total = Math.round((perSecond * durationMs) / 1000);
   const inFlight = new Set<Promise<void>>();
   for (let n = 0; n < total; n++) {
