@@ -111,18 +111,16 @@ async function sendOne(pool: Pool, path: string, result: LoadResult): Promise<vo
   }
 }
 
+/** An empty result, its clock started now. */
+function startResult(): LoadResult {
+  return { accepted: new Map(), answered: new Map(), ingestLatencyMs: [], failures: 0, startedAt: performance.now(), endedAt: 0 };
+}
+
 /** Closed loop: `connections` senders, each sending the next request when its last is answered. */
 export async function closedLoop(ingestUrl: string, connections: number, durationMs: number): Promise<LoadResult> {
   const url = new URL(ingestUrl);
   const pool = new Pool(url.origin, { connections, pipelining: 1 });
-  const result: LoadResult = {
-    accepted: new Map(),
-    answered: new Map(),
-    ingestLatencyMs: [],
-    failures: 0,
-    startedAt: performance.now(),
-    endedAt: 0,
-  };
+  const result = startResult();
   const stopAt = result.startedAt + durationMs;
   await Promise.all(
     Array.from({ length: connections }, async () => {
@@ -138,14 +136,7 @@ export async function closedLoop(ingestUrl: string, connections: number, duratio
 export async function paced(ingestUrl: string, perSecond: number, durationMs: number): Promise<LoadResult> {
   const url = new URL(ingestUrl);
   const pool = new Pool(url.origin, { connections: 256, pipelining: 1 });
-  const result: LoadResult = {
-    accepted: new Map(),
-    answered: new Map(),
-    ingestLatencyMs: [],
-    failures: 0,
-    startedAt: performance.now(),
-    endedAt: 0,
-  };
+  const result = startResult();
   const total = Math.round((perSecond * durationMs) / 1000);
   const inFlight = new Set<Promise<void>>();
   for (let n = 0; n < total; n++) {
