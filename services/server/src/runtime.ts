@@ -178,15 +178,14 @@ export async function buildApp(config: Config, roles: ReadonlySet<Role>): Promis
     queue.consume(worker.handle, 8);
     sweeper = new Sweeper({ db, queue, log, intervalMs: config.sweepIntervalMs, breaker: config.breaker });
     sweeper.start();
-    const tableUpkeep = new TableUpkeep({ db, log, embedded: database.kind === 'pglite' });
-    upkeep = tableUpkeep;
+    upkeep = new TableUpkeep({ db, log, embedded: database.kind === 'pglite' });
     upkeep.start();
     pruner = new Pruner({
       db,
       log,
       retentionMs: config.retentionMs,
       intervalMs: config.pruneIntervalMs,
-      onPruned: () => tableUpkeep.notePruned(),
+      onPruned: () => upkeep?.notePruned(),
     });
     pruner.start();
     // Alerts leave through their own outbox and this HTTP client, never the delivery pipeline.

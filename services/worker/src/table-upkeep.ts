@@ -23,7 +23,7 @@ export class TableUpkeep {
   /** Retention deleted rows since the last vacuum: the append-only tables have space to reclaim. */
   #pruned = false;
 
-  /** `embedded`: PGlite, vacuumed whole every run; otherwise PostgreSQL, vacuumed only where autovacuum is off. */
+  /** `embedded`: PGlite, where every run vacuums; otherwise PostgreSQL, vacuumed only where autovacuum is off. */
   constructor(deps: { db: Db; log: FastifyBaseLogger; embedded: boolean }) {
     this.#periodic = new Periodic(
       'table upkeep',
@@ -31,9 +31,13 @@ export class TableUpkeep {
         // On PostgreSQL the sizes are checked every CHECK_MS, and every VACUUM_MS of those runs also vacuum.
         this.#runs++;
         const vacuum: VacuumScope = deps.embedded ? 'all' : this.#runs % (VACUUM_MS / CHECK_MS) === 0 ? 'unattended' : 'none';
+        // Taken before the run, so a prune meanwhile counts for the next one; given back if the run fails.
         const pruned = this.#pruned && vacuum !== 'none';
         if (pruned) this.#pruned = false;
-        const done = await upkeepTables(deps.db, { vacuum, pruned });
+        const done = await upkeepTables(deps.db, { vacuum, pruned }).catch((err: unknown) => {
+          if (pruned) this.#pruned = true;
+          throw err;
+        });
         if (!deps.embedded && done.vacuumed.length > 0 && !this.#warned) {
           this.#warned = true;
           deps.log.warn(
