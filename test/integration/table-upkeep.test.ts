@@ -101,6 +101,7 @@ describe.runIf(testBackend() === 'postgres')('table upkeep on PostgreSQL with au
     storage = await backendEnv();
     database = await openDatabase({ databaseUrl: storage.env.DATABASE_URL, dataDir: storage.env.HOOKLINE_DATA_DIR as string });
     await sql`alter table stream_entries set (autovacuum_enabled = false)`.execute(database.db);
+    await sql`alter table deliveries set (autovacuum_enabled = false)`.execute(database.db);
   });
   afterAll(async () => {
     await database?.close();
@@ -117,5 +118,45 @@ describe.runIf(testBackend() === 'postgres')('table upkeep on PostgreSQL with au
     // Counted from that vacuum on, against a table of 1,500 rows: 1,250 more is under 1,000 + 300.
     await fill(1_250);
     expect((await upkeepTables(database.db, { vacuum: 'unattended' })).vacuumed).not.toContain('stream_entries');
+  });
+
+  // ANALYZE counts the line pointers a vacuum left dead for a later index pass as dead rows.
+  const deadDeliveries = () =>
+    database.db.connection().execute(async (c) => {
+      await sql`analyze deliveries`.execute(c);
+      await sql`select pg_stat_force_next_flush()`.execute(c);
+      return (await sql<{ n: number }>`select n_dead_tup::int as n from pg_stat_user_tables where relname = 'deliveries'`.execute(c))
+        .rows[0]?.n;
+    });
+
+  /** Runs a write on one connection and flushes its statistics, so none reach the counters after an analysis. */
+  const write = (statement: ReturnType<typeof sql>) =>
+    database.db.connection().execute(async (c) => {
+      await statement.execute(c);
+      await sql`select pg_stat_force_next_flush()`.execute(c);
+    });
+
+  it('vacuums deliveries without their indexes unless asked for the index pass, which clears what the others left', async () => {
+    await sql`insert into deliveries (id, tenant_id, event_id, destination_id, status)
+      select 'dlv_upkeep' || g, 'ten_upkeep', 'evt_upkeep' || g, 'dst_upkeep', 'pending' from generate_series(1, 1000) g`.execute(
+      database.db,
+    );
+    // Non-HOT (status is indexed): every row leaves a dead version with index entries.
+    await write(sql`update deliveries set status = 'succeeded' where tenant_id = 'ten_upkeep'`);
+    const heapOnly = await upkeepTables(database.db, { vacuum: 'unattended', indexPass: false });
+    expect(heapOnly.vacuumed).toContain('deliveries');
+    expect(heapOnly.heapOnly).toEqual(['deliveries']);
+    expect(await deadDeliveries()).toBe(1_000);
+    const full = await upkeepTables(database.db, { vacuum: 'unattended', indexPass: true });
+    expect(full.vacuumed).toContain('deliveries');
+    expect(full.heapOnly).toEqual([]);
+    expect(await deadDeliveries()).toBe(0);
+  });
+
+  it('makes the index pass after pruning whatever it was asked', async () => {
+    await write(sql`update deliveries set status = 'failed' where tenant_id = 'ten_upkeep'`);
+    const done = await upkeepTables(database.db, { vacuum: 'unattended', indexPass: false, pruned: true });
+    expect(done.heapOnly).toEqual([]);
+    expect(await deadDeliveries()).toBe(0);
   });
 });

@@ -7,6 +7,8 @@ export const HOT_TABLES = ['requests', 'events', 'deliveries', 'attempts', 'stre
 export interface UpkeepDone {
   analyzed: string[];
   vacuumed: string[];
+  /** Of those vacuumed, the ones whose indexes were left for a later pass (see `indexPass`). */
+  heapOnly: string[];
 }
 
 /**
@@ -25,6 +27,12 @@ export interface UpkeepOptions {
   pruned?: boolean;
   /** Transactions an append-only table's oldest unfrozen row may be before it is vacuumed (freezing it). */
   freezeAge?: number;
+  /**
+   * Whether the deliveries' vacuum also clears their dead index entries (a pass over every
+   * index, whose length grows with history); without it, it prunes the heap only
+   * (INDEX_CLEANUP OFF). Default true.
+   */
+  indexPass?: boolean;
 }
 
 /** The hot table whose rows are updated in place: every delivery is written three times (created, leased, done). */
@@ -77,7 +85,7 @@ export async function upkeepTables(db: Db, options: UpkeepOptions): Promise<Upke
     from pg_class c left join pg_stat_user_tables s on s.relid = c.oid
     where c.relnamespace = current_schema()::regnamespace and c.relkind = 'r' and c.relname = any(${sql.raw(`array['${HOT_TABLES.join("','")}']`)})
     order by c.relname`.execute(db);
-  const done: UpkeepDone = { analyzed: [], vacuumed: [] };
+  const done: UpkeepDone = { analyzed: [], vacuumed: [], heapOnly: [] };
   for (const row of rows) {
     const { table, pages, analyzed_pages, autovacuumed } = row;
     const grown = pages > 2 * analyzed_pages + 8;
@@ -89,8 +97,11 @@ export async function upkeepTables(db: Db, options: UpkeepOptions): Promise<Upke
       // PostgreSQL's statistics (PGlite's stay at zero, and it is never vacuumed for them).
       (options.vacuum === 'unattended' && (row.dead > 50 + 0.2 * row.rows || row.inserted > 1000 + 0.2 * row.rows));
     if (unattended && due) {
-      await sql`vacuum ${grown ? sql`(analyze) ` : sql``}${sql.table(table)}`.execute(db);
+      const heapOnly = table === CHURNED && options.indexPass === false && options.pruned !== true && row.xid_age <= freezeAge;
+      const settings = [...(grown ? ['analyze'] : []), ...(heapOnly ? ['index_cleanup off'] : [])];
+      await sql`vacuum ${settings.length > 0 ? sql.raw(`(${settings.join(', ')}) `) : sql``}${sql.table(table)}`.execute(db);
       done.vacuumed.push(table);
+      if (heapOnly) done.heapOnly.push(table);
       if (grown) done.analyzed.push(table);
     } else if (grown) {
       await sql`analyze ${sql.table(table)}`.execute(db);
