@@ -82,14 +82,19 @@ describe('table upkeep', () => {
 describe.runIf(testBackend() === 'postgres')('table upkeep on PostgreSQL with autovacuum off for a table', () => {
   let storage: BackendEnv;
   let database: DatabaseHandle;
-  /** Inserts on one connection and flushes its statistics to the shared counters before answering. */
-  const fill = (n: number) =>
+  /**
+   * Runs a statement on one connection and flushes its statistics to the shared counters
+   * before answering, so none reach them late (after an analysis, or a later check).
+   */
+  const write = (statement: ReturnType<typeof sql>) =>
     database.db.connection().execute(async (c) => {
-      await sql`insert into stream_entries (tenant_id, kind, ref_id) select 'ten_upkeep', 'event', 'evt_' || g from generate_series(1, ${n}::int) g`.execute(
-        c,
-      );
+      await statement.execute(c);
       await sql`select pg_stat_force_next_flush()`.execute(c);
     });
+  const fill = (n: number) =>
+    write(
+      sql`insert into stream_entries (tenant_id, kind, ref_id) select 'ten_upkeep', 'event', 'evt_' || g from generate_series(1, ${n}::int) g`,
+    );
   const inserted = async () =>
     (
       await sql<{ n: number }>`select n_ins_since_vacuum::int as n from pg_stat_user_tables where relname = 'stream_entries'`.execute(
@@ -121,26 +126,16 @@ describe.runIf(testBackend() === 'postgres')('table upkeep on PostgreSQL with au
   });
 
   // ANALYZE counts the line pointers a vacuum left dead for a later index pass as dead rows.
-  const deadDeliveries = () =>
-    database.db.connection().execute(async (c) => {
-      await sql`analyze deliveries`.execute(c);
-      await sql`select pg_stat_force_next_flush()`.execute(c);
-      return (await sql<{ n: number }>`select n_dead_tup::int as n from pg_stat_user_tables where relname = 'deliveries'`.execute(c))
-        .rows[0]?.n;
-    });
-
-  /** Runs a write on one connection and flushes its statistics, so none reach the counters after an analysis. */
-  const write = (statement: ReturnType<typeof sql>) =>
-    database.db.connection().execute(async (c) => {
-      await statement.execute(c);
-      await sql`select pg_stat_force_next_flush()`.execute(c);
-    });
+  const deadDeliveries = async () => {
+    await write(sql`analyze deliveries`);
+    return (
+      await sql<{ n: number }>`select n_dead_tup::int as n from pg_stat_user_tables where relname = 'deliveries'`.execute(database.db)
+    ).rows[0]?.n;
+  };
 
   it('vacuums deliveries without their indexes unless asked for the index pass, which clears what the others left', async () => {
-    await sql`insert into deliveries (id, tenant_id, event_id, destination_id, status)
-      select 'dlv_upkeep' || g, 'ten_upkeep', 'evt_upkeep' || g, 'dst_upkeep', 'pending' from generate_series(1, 1000) g`.execute(
-      database.db,
-    );
+    await write(sql`insert into deliveries (id, tenant_id, event_id, destination_id, status)
+      select 'dlv_upkeep' || g, 'ten_upkeep', 'evt_upkeep' || g, 'dst_upkeep', 'pending' from generate_series(1, 1000) g`);
     // Non-HOT (status is indexed): every row leaves a dead version with index entries.
     await write(sql`update deliveries set status = 'succeeded' where tenant_id = 'ten_upkeep'`);
     const heapOnly = await upkeepTables(database.db, { vacuum: 'unattended', indexPass: false });
