@@ -1,4 +1,4 @@
-import { type DatabaseHandle, openDatabase, upkeepTables } from '@hookline/db';
+import { checkpointIfDue, type DatabaseHandle, openDatabase, upkeepTables } from '@hookline/db';
 import { type BackendEnv, backendEnv, testBackend } from '@hookline/testing';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -153,5 +153,57 @@ describe.runIf(testBackend() === 'postgres')('table upkeep on PostgreSQL with au
     const done = await upkeepTables(database.db, { vacuum: 'unattended', indexPass: false, pruned: true });
     expect(done.heapOnly).toEqual([]);
     expect(await deadDeliveries()).toBe(0);
+  });
+});
+
+// PGlite runs PostgreSQL single-user: no checkpointer, so no checkpoint until it closes.
+describe.runIf(testBackend() === 'embedded')('checkpoints on embedded PGlite', () => {
+  let storage: BackendEnv;
+  let database: DatabaseHandle;
+  const walSinceCheckpoint = async () =>
+    Number(
+      (
+        await sql<{
+          bytes: number;
+        }>`select pg_wal_lsn_diff(pg_current_wal_lsn(), redo_lsn)::float8 as bytes from pg_control_checkpoint()`.execute(database.db)
+      ).rows[0]?.bytes,
+    );
+  const write = () =>
+    sql`insert into stream_entries (tenant_id, kind, ref_id) select 'ten_wal', 'event', repeat('x', 500) || g from generate_series(1, 5000) g`.execute(
+      database.db,
+    );
+
+  beforeAll(async () => {
+    storage = await backendEnv();
+    database = await openDatabase({ dataDir: storage.env.HOOKLINE_DATA_DIR as string });
+  });
+  afterAll(async () => {
+    await database?.close();
+    await storage?.cleanup();
+  });
+
+  it('takes none by itself as WAL grows, and one once the WAL since the last passes the limit', async () => {
+    const before = await walSinceCheckpoint();
+    await write();
+    const grown = await walSinceCheckpoint();
+    // Nothing in PGlite checkpointed meanwhile: what was written is all still to be replayed.
+    expect(grown - before).toBeGreaterThan(2_000_000);
+
+    const under = await checkpointIfDue(database.db, { maxWalBytes: grown * 2, maxAgeMs: 3_600_000 });
+    expect(under).toMatchObject({ checkpointed: false });
+    expect(await walSinceCheckpoint()).toBeGreaterThanOrEqual(grown);
+
+    const over = await checkpointIfDue(database.db, { maxWalBytes: grown - 1, maxAgeMs: 3_600_000 });
+    expect(over.checkpointed).toBe(true);
+    expect(over.walBytes).toBeGreaterThanOrEqual(grown);
+    expect(await walSinceCheckpoint()).toBeLessThan(100_000);
+  });
+
+  it('takes one once the last is older than the age limit and something was written since, not when idle', async () => {
+    await write();
+    const done = await checkpointIfDue(database.db, { maxWalBytes: 1e12, maxAgeMs: 0 });
+    expect(done.checkpointed).toBe(true);
+    // Idle since: nothing to checkpoint, however old the last one.
+    expect(await checkpointIfDue(database.db, { maxWalBytes: 1e12, maxAgeMs: 0 })).toMatchObject({ checkpointed: false });
   });
 });

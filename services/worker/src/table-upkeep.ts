@@ -1,4 +1,4 @@
-import { type Db, upkeepTables, type VacuumScope } from '@hookline/db';
+import { checkpointIfDue, type Db, upkeepTables, type VacuumScope } from '@hookline/db';
 import type { FastifyBaseLogger } from 'fastify';
 import { Periodic } from './periodic.ts';
 
@@ -20,7 +20,8 @@ const INDEX_PASS_EVERY = 10;
 /**
  * Planner statistics that follow young tables, and vacuum where nothing else does
  * (embedded PGlite has no autovacuum; a PostgreSQL server may have it turned off): see
- * upkeepTables. One worker process doing it is enough, but several do no harm (an ANALYZE
+ * upkeepTables. On PGlite also the checkpoints its missing checkpointer would take
+ * (checkpointIfDue), once a minute at most. One worker process doing it is enough, but several do no harm (an ANALYZE
  * or VACUUM twice costs little).
  */
 export class TableUpkeep {
@@ -54,6 +55,13 @@ export class TableUpkeep {
         }
         if (done.analyzed.length > 0 || done.vacuumed.length > 0)
           deps.log.debug({ ...done, ms: Math.round(performance.now() - started) }, 'table upkeep');
+        if (deps.embedded) {
+          // PGlite has no checkpointer: without this its WAL grows for as long as the process runs.
+          const checkpointStarted = performance.now();
+          const checkpoint = await checkpointIfDue(deps.db);
+          if (checkpoint.checkpointed)
+            deps.log.debug({ ...checkpoint, ms: Math.round(performance.now() - checkpointStarted) }, 'table upkeep: checkpoint');
+        }
       },
       { intervalMs: deps.embedded ? VACUUM_MS : CHECK_MS, log: deps.log, firstAfterMs: deps.embedded ? VACUUM_MS : CHECK_MS },
     );
