@@ -34,12 +34,15 @@ export default async function setup(project?: { onTestsRerun(rerun: () => Promis
   // Watch mode reruns tests without running this setup again: rebuild before each rerun, so
   // started processes run the code as edited (the bench calls setup without a project).
   project?.onTestsRerun(buildServer);
-  const pgliteTemplate = mkdtempSync(join(tmpdir(), 'hookline-pglite-template-'));
+  // Every tempDir() of the run goes in here (test files run in workers started after this,
+  // which inherit the environment), and goes with it.
+  const runRoot = mkdtempSync(join(tmpdir(), 'hookline-test-run-'));
+  process.env.HOOKLINE_TEST_TMP_ROOT = runRoot;
+  const pgliteTemplate = mkdtempSync(join(runRoot, 'pglite-template-'));
   await (await openDatabase({ dataDir: pgliteTemplate })).close();
   process.env.HOOKLINE_TEST_PGLITE_TEMPLATE = pgliteTemplate;
 
   const template = `hookline_test_template_${process.pid}`;
-  // Test files run in workers started after this, which inherit the environment.
   process.env.HOOKLINE_TEST_TEMPLATE = template;
   const url = await recreateDatabase(template);
   const db = new Kysely<any>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: url, max: 1 }) }) });
@@ -50,6 +53,7 @@ export default async function setup(project?: { onTestsRerun(rerun: () => Promis
   }
   return async () => {
     await dropDatabase(template);
-    rmSync(pgliteTemplate, { recursive: true, force: true });
+    rmSync(runRoot, { recursive: true, force: true });
+    delete process.env.HOOKLINE_TEST_TMP_ROOT;
   };
 }

@@ -113,8 +113,13 @@ export function testBackend(): Backend {
   return process.env.HOOKLINE_TEST_BACKEND === 'embedded' ? 'embedded' : 'postgres';
 }
 
+/**
+ * A new directory for a test's files, inside the run's own directory when there is one (set
+ * by global setup, which removes it after the run): tests that make their own, or end
+ * early, left dozens in /tmp every run.
+ */
 export function tempDir(prefix = 'hookline-test-'): string {
-  return mkdtempSync(join(tmpdir(), prefix));
+  return mkdtempSync(join(process.env.HOOKLINE_TEST_TMP_ROOT ?? tmpdir(), prefix));
 }
 
 export function randomSecretKey(): string {
