@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { chownSync, mkdtempSync, readdirSync } from 'node:fs';
+import { chownSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './process.ts';
@@ -30,13 +30,14 @@ export async function startPostgresServer() {
   asPostgres('initdb', ['-D', data, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--no-sync']);
   const start = () => asPostgres('pg_ctl', ['-D', data, '-w', '-l', join(dir, 'log'), '-o', `-p ${port} -k ${dir} -c fsync=off`, 'start']);
   const stop = (mode: 'fast' | 'immediate' = 'fast') => asPostgres('pg_ctl', ['-D', data, '-w', '-m', mode, 'stop']);
-  /** For cleanup: stops the server if it runs, whatever state a failed test left it in. */
+  /** For cleanup: stops the server if it runs, whatever state a failed test left it in, and removes its files. */
   const ensureStopped = () => {
     try {
       stop('immediate');
     } catch {
       // not running
     }
+    rmSync(dir, { recursive: true, force: true });
   };
   start();
   return {

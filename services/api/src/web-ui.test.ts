@@ -1,6 +1,6 @@
-import { mkdirSync, mkdtempSync, utimesSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { tempDir } from '@hookline/testing';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
 import { installErrorHandling } from './errors.ts';
@@ -8,7 +8,7 @@ import { installSecurityHeaders } from './security-headers.ts';
 import { WEB_UI_CSP, webUi, webUiStaleness } from './web-ui.ts';
 
 function fakeWeb(options: { dist?: boolean; buildScript?: string } = {}) {
-  const web = mkdtempSync(join(tmpdir(), 'hookline-web-'));
+  const web = tempDir('hookline-web-');
   mkdirSync(join(web, 'src'));
   writeFileSync(join(web, 'src', 'main.tsx'), 'export {};\n');
   const past = new Date(Date.now() - 60_000);
