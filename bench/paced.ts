@@ -92,6 +92,8 @@ try {
         .join(', ')})`,
     );
   }
+  // Asked for: what the processes logged, e.g. table upkeep's timings at BENCH_LOG_LEVEL=debug.
+  if (process.env.BENCH_LOG_LEVEL) console.log(target.logs?.() ?? '');
 } finally {
   await target.stop();
   receiver.close();

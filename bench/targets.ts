@@ -28,6 +28,8 @@ export interface Target {
   api?: { url: string; key: string };
   /** Fills storage with `count` delivered events' worth of history. */
   preload(count: number): Promise<void>;
+  /** What Hookline's processes printed (at BENCH_LOG_LEVEL, `error` unless set). */
+  logs?(): string;
   stop(): Promise<void>;
 }
 
@@ -53,7 +55,14 @@ function waitForLine(child: ChildProcess, text: string): Promise<void> {
     let output = '';
     const onData = (chunk: Buffer) => {
       output += chunk.toString();
-      if (output.includes(text)) resolve();
+      if (!output.includes(text)) return;
+      // Found: what the child prints from now on is read and dropped (a pipe left unread would
+      // stop it when full), not searched again and again.
+      child.stdout?.off('data', onData);
+      child.stderr?.off('data', onData);
+      child.stdout?.resume();
+      child.stderr?.resume();
+      resolve();
     };
     child.stdout?.on('data', onData);
     child.stderr?.on('data', onData);
@@ -140,6 +149,7 @@ export async function scaleTarget(receiver: Receiver): Promise<Target> {
         await client.end();
       }
     },
+    logs: () => [api, relay, worker].map((p) => p.output()).join(''),
     async stop() {
       await Promise.all([api.stop(), relay.stop(), worker.stop()]);
       await storage.cleanup();
@@ -173,6 +183,7 @@ export async function embeddedTarget(receiver: Receiver): Promise<Target> {
       target.api = { url: hookline.url, key };
       target.pid = hookline.child.pid as number;
     },
+    logs: () => hookline.output(),
     async stop() {
       await hookline.stop();
       await storage.cleanup();

@@ -79,9 +79,13 @@ export async function startHooklineProcess(
     // Generous: a fresh embedded database's first migration alone takes half a minute when
     // the shared machine is busy; a hung start still fails well within the hook's timeout.
     const timer = setTimeout(() => rej(new Error(`hookline did not start in 120 s:\n${output}`)), 120_000);
+    let listening = false;
     const onData = (chunk: Buffer) => {
       output += chunk.toString();
-      if (output.includes('listening on')) {
+      // Searched until found only: the output is kept whole (tests read it), and searching it
+      // all again for every chunk made a chatty process's logs cost quadratic time.
+      if (!listening && output.includes('listening on')) {
+        listening = true;
         clearTimeout(timer);
         res();
       }
