@@ -1,7 +1,6 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { readFileSync, rmSync, statSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { promisify } from 'node:util';
@@ -20,6 +19,7 @@ import {
   startHooklineProcess,
   startReceiver,
   type Tenant,
+  tempDir,
 } from '@hookline/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../src/cli.ts';
@@ -39,7 +39,7 @@ import { muxFixture } from './helpers.ts';
 const MUX_SECRET = 'mux-test-webhook-secret-0001';
 const FASTPIX_SECRET = Buffer.from('fastpix-test-signing-secret-0001').toString('base64');
 const BIN = join(REPO_ROOT, 'sdk/js/src/bin.ts');
-const dir = mkdtempSync(join(tmpdir(), 'hookline-listen-'));
+const dir = tempDir('hookline-listen-');
 let files = 0;
 const stateFile = () => join(dir, `state${++files}`, 'listen.json');
 
