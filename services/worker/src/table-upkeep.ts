@@ -21,8 +21,8 @@ const INDEX_PASS_EVERY = 10;
  * Planner statistics that follow young tables, and vacuum where nothing else does
  * (embedded PGlite has no autovacuum; a PostgreSQL server may have it turned off): see
  * upkeepTables. On PGlite also the checkpoints its missing checkpointer would take
- * (checkpointIfDue), once a minute at most. One worker process doing it is enough, but several do no harm (an ANALYZE
- * or VACUUM twice costs little).
+ * (checkpointIfDue), once a minute at most. One worker process doing it is enough, but
+ * several do no harm (an ANALYZE or VACUUM twice costs little).
  */
 export class TableUpkeep {
   readonly #periodic: Periodic;

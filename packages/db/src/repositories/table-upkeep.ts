@@ -131,6 +131,14 @@ export interface CheckpointDone {
  */
 const IDLE_WAL_BYTES = 1024 * 1024;
 
+/** Since the last checkpoint, and the settings that would call for the next. */
+interface CheckpointState {
+  wal_bytes: number;
+  age_ms: number;
+  max_wal_bytes: number;
+  timeout_ms: number;
+}
+
 /**
  * Embedded PGlite only: takes a checkpoint when PostgreSQL's checkpointer would have.
  * PGlite runs PostgreSQL single-user, where no checkpointer runs and nothing ever asks
@@ -143,13 +151,13 @@ const IDLE_WAL_BYTES = 1024 * 1024;
  * more often. A PostgreSQL server checkpoints by itself: never call this there.
  */
 export async function checkpointIfDue(db: Db, limits: CheckpointLimits = {}): Promise<CheckpointDone> {
-  const { rows } = await sql<{ wal_bytes: number; age_ms: number; max_wal_bytes: number; timeout_ms: number }>`
+  const { rows } = await sql<CheckpointState>`
     select pg_wal_lsn_diff(pg_current_wal_lsn(), c.redo_lsn)::float8 as wal_bytes,
       (extract(epoch from now() - c.checkpoint_time) * 1000)::float8 as age_ms,
       (pg_size_bytes(current_setting('max_wal_size')) / 2)::float8 as max_wal_bytes,
       (extract(epoch from current_setting('checkpoint_timeout')::interval) * 1000)::float8 as timeout_ms
     from pg_control_checkpoint() c`.execute(db);
-  const row = rows[0] as { wal_bytes: number; age_ms: number; max_wal_bytes: number; timeout_ms: number };
+  const row = rows[0] as CheckpointState;
   const walBytes = Number(row.wal_bytes);
   const ageMs = Number(row.age_ms);
   const due =
