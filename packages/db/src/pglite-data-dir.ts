@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } 
 import { createRequire } from 'node:module';
 import { basename, dirname, join } from 'node:path';
 import { promisify } from 'node:util';
+import { STATISTICS_TARGET } from './statistics-target.ts';
 
 /** The PostgreSQL major version of the PGlite that Hookline embeds (@electric-sql/pglite 0.5: PostgreSQL 18). */
 export const EMBEDDED_POSTGRES_MAJOR = '18';
@@ -20,14 +21,17 @@ export class EmbeddedDataVersionError extends Error {}
  * PGlite's own default is PostgreSQL's 128MB, which PostgreSQL touches whole at start and
  * was most of an embedded process's RSS; a webhook relay's working set is the recent rows
  * and their indexes, and 16MB cost no throughput in the bench (README, "Performance").
- * default_statistics_target: ANALYZE samples 300 rows per point of it, and on PGlite it
- * holds the one thread that also serves ingest; at PostgreSQL's 100 (30,000 rows) table
- * upkeep's analyses of a growing install stalled ingest for 155 to 617 ms a table, at 10
- * (3,000 rows) for 38 to 124, which is plenty for one install's plans.
+ * default_statistics_target: STATISTICS_TARGET (statistics-target.ts), whose analyses hold
+ * PGlite's one thread for a quarter of the time PostgreSQL's default would.
  * PGliteThread adds them to PGlite's default start parameters, on its thread.
  */
 export function pgliteSettings(sharedBuffersBytes: number): string[] {
-  return ['-c', `shared_buffers=${Math.max(128, Math.floor(sharedBuffersBytes / 1024))}kB`, '-c', 'default_statistics_target=10'];
+  return [
+    '-c',
+    `shared_buffers=${Math.max(128, Math.floor(sharedBuffersBytes / 1024))}kB`,
+    '-c',
+    `default_statistics_target=${STATISTICS_TARGET}`,
+  ];
 }
 
 /**

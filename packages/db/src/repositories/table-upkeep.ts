@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import type { Db } from '../database.ts';
+import { STATISTICS_TARGET } from '../statistics-target.ts';
 
 /** The tables every accepted webhook writes to, or updates, at a rate. */
 export const HOT_TABLES = ['requests', 'events', 'deliveries', 'attempts', 'stream_entries'] as const;
@@ -111,21 +112,12 @@ export async function upkeepTables(db: Db, options: UpkeepOptions): Promise<Upke
 }
 
 /**
- * Rows ANALYZE samples are 300 per point of the statistics target: PostgreSQL's default of
- * 100 reads 30,000 rows a table, and upkeep's analyses come while the install takes its
- * first burst, beside ingest, on the same cores: paced at 600 events/s on a 2-core machine
- * (`bench/paced.ts scale 600 5`) the two analyses of the five hot tables took 417 and 836 ms,
- * and the rounds they fell in had the worst e2e p95. 10, as on PGlite (pglite-data-dir.ts),
- * reads 3,000 (201 and 169 ms there): plenty for these tables' plans, which filter on keys
- * and a handful of statuses. Autovacuum's own analyses, and a manual ANALYZE, keep the
- * server's setting.
+ * ANALYZE one table with Hookline's statistics target (a transaction, for SET LOCAL): on
+ * PostgreSQL the server's own stays in force for autovacuum and manual analyses.
  */
-const ANALYZE_TARGET = 10;
-
-/** ANALYZE one table with a sample of ANALYZE_TARGET's size (a transaction, for SET LOCAL). */
 async function analyze(db: Db, table: string): Promise<void> {
   await db.transaction().execute(async (trx) => {
-    await sql`set local default_statistics_target = ${sql.lit(ANALYZE_TARGET)}`.execute(trx);
+    await sql`set local default_statistics_target = ${sql.lit(STATISTICS_TARGET)}`.execute(trx);
     await sql`analyze ${sql.table(table)}`.execute(trx);
   });
 }
