@@ -1,12 +1,28 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const REPO_ROOT = resolve(fileURLToPath(new URL('../../..', import.meta.url)));
+
+/**
+ * The all-in-one process's memory settings, read from `npm start` (package.json) so that
+ * tests and the bench run it as users do: V8's `--name=value` flags (semi-spaces, old
+ * generation growth) and glibc's malloc arenas. Read, not copied: the two drifted apart
+ * once a flag changed in one place only.
+ */
+function allInOneSettings(): { nodeFlags: string[]; mallocArenas: string } {
+  const start = (JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start;
+  const nodeFlags = /\bnode((?: --[\w-]+=\S+)+)/.exec(start)?.[1]?.trim().split(' ');
+  const mallocArenas = /MALLOC_ARENA_MAX=\$\{MALLOC_ARENA_MAX:-(\d+)\}/.exec(start)?.[1];
+  if (!nodeFlags || !mallocArenas) throw new Error(`package.json's start script no longer reads as expected: ${start}`);
+  return { nodeFlags, mallocArenas };
+}
+const ALL_IN_ONE = allInOneSettings();
+
 /**
  * How a started process runs the server: `dist`, the compiled build as production runs it
  * (`npm run start:prod` and the image's ENTRYPOINT; the global setup builds it first,
@@ -58,16 +74,12 @@ export async function startHooklineProcess(
   // HOOKLINE_PROCESS_NODE_ARGS: extra node flags for the started processes (bench/profile.ts
   // passes --cpu-prof, which NODE_OPTIONS does not allow).
   const nodeArgs = process.env.HOOKLINE_PROCESS_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
-  // The all-in-one process as `npm start` runs it (package.json): semi-spaces of 16 MB at most
-  // (at 4 MB its event loop spent twice the time in scavenges, and it is the embedded mode's
-  // bottleneck), and an old generation let grow by half its live size between full
-  // collections (V8 lets it grow up to fourfold), which keeps the laptop mode's memory down at
-  // no cost in throughput.
+  // The all-in-one process as `npm start` runs it (see ALL_IN_ONE; README, Sizing, says why
+  // each setting). Flags passed in HOOKLINE_PROCESS_NODE_ARGS come after, so they win.
   const role = options.role ?? 'all';
   if (role === 'all') {
-    nodeArgs.unshift('--max-semi-space-size=16', '--heap-growing-percent=50');
-    // As `npm start` sets it: two malloc arenas, not one per thread, each holding freed memory.
-    env.MALLOC_ARENA_MAX ??= '2';
+    nodeArgs.unshift(...ALL_IN_ONE.nodeFlags);
+    env.MALLOC_ARENA_MAX ??= ALL_IN_ONE.mallocArenas;
   }
   const child = spawn(process.execPath, [...nodeArgs, ...ENTRY[options.entry ?? 'dist'], role], {
     cwd: REPO_ROOT,
